@@ -1,0 +1,65 @@
+#pragma once
+// The configuration schema (musicfs.toml(5)). Parsing lives in config_parser.cpp;
+// the per-type origin keys are declared by each origin type in lib/origins/.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace musicfs {
+
+using SettingValue = std::variant<std::string, int64_t, bool>;
+
+struct OriginConfig {
+  std::string id;
+  std::string type;  // "local", "nfs", "smb", "s3", "sftp", ...
+  int priority = 100;  // 0..255, lower wins
+  bool enabled = true;  // the plan's sketch said false; the issue fixes it to true
+  // Type-specific keys (path, bucket, host, ...), already checked against the type's spec.
+  std::map<std::string, SettingValue> settings;
+  int source_line = 0;  // line of the [[origins]] table in its file, 0 when not from a file
+
+  std::string string_setting(const std::string& key, const std::string& fallback = {}) const;
+  int64_t int_setting(const std::string& key, int64_t fallback) const;
+  bool bool_setting(const std::string& key, bool fallback) const;
+};
+
+struct CacheConfig {
+  int64_t metadata_cache_mb = 100;
+  int64_t content_cache_gb = 10;
+};
+
+struct HealthConfig {
+  int64_t check_interval_secs = 30;
+  int64_t timeout_ms = 5000;
+  int64_t unhealthy_threshold = 3;  // the default for remote types
+  int64_t healthy_threshold = 2;    // consecutive good probes before an origin rejoins
+  int64_t read_timeout_ms = 10000;  // no FUSE read waits longer than this on origins
+  std::vector<int64_t> retry_delays_ms{100, 500, 2000};  // NFR-7.3
+  int64_t history_days = 30;
+  // Set explicitly in [health.per_origin_thresholds]; see threshold_for().
+  std::map<std::string, int64_t> per_origin_thresholds;
+
+  // local: 1 unless overridden; remote types: unhealthy_threshold (3) unless overridden.
+  int64_t threshold_for(const std::string& origin_type) const;
+};
+
+struct Config {
+  std::string source_path;  // the file it was read from, for messages
+  std::string mount_point;
+  std::string cache_dir;
+  std::string state_dir;  // optional; defaults beside cache_dir
+  std::vector<OriginConfig> origins;
+  CacheConfig cache;
+  HealthConfig health;
+
+  const OriginConfig* find_origin(const std::string& id) const;
+};
+
+// Default directories, following the XDG base directory spec.
+std::string default_cache_dir();
+std::string default_state_dir();
+
+}  // namespace musicfs

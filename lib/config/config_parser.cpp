@@ -1,0 +1,346 @@
+#include "config/config_parser.h"
+
+#include <sys/stat.h>
+
+#include <fstream>
+#include <sstream>
+#include <toml++/toml.h>
+
+#include "origins/origin_types.h"
+#include "util/suggest.h"
+
+namespace musicfs {
+
+namespace {
+
+// Formats "file:line: key: message" with whatever position is known.
+class Located {
+ public:
+  explicit Located(std::string source) : source_(std::move(source)) {}
+
+  Error at(const toml::node* node, const std::string& key, const std::string& msg) const {
+    std::string pos = source_;
+    if (node != nullptr && node->source().begin.line > 0) {
+      pos += ":" + std::to_string(node->source().begin.line);
+    }
+    return make_error(ErrorCode::kConfig, pos + ": " + key + ": " + msg);
+  }
+  const std::string& source() const { return source_; }
+
+ private:
+  std::string source_;
+};
+
+Status reject_unknown_keys(const toml::table& t, const std::vector<std::string>& allowed,
+                           const std::string& prefix, const Located& loc) {
+  for (const auto& [k, node] : t) {
+    std::string key(k.str());
+    if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
+    std::string msg = "unknown key";
+    if (auto hint = closest_match(key, allowed)) msg += " (did you mean '" + *hint + "'?)";
+    return loc.at(&node, prefix + key, msg);
+  }
+  return {};
+}
+
+Result<int64_t> get_int(const toml::table& t, const std::string& key, const std::string& prefix,
+                        int64_t min, int64_t max, int64_t fallback, const Located& loc) {
+  const toml::node* n = t.get(key);
+  if (n == nullptr) return fallback;
+  auto v = n->value<int64_t>();
+  if (!n->is_integer() || !v) return loc.at(n, prefix + key, "expected an integer");
+  if (*v < min || *v > max) {
+    return loc.at(n, prefix + key,
+                  std::to_string(*v) + " is out of range " + std::to_string(min) + "-" +
+                      std::to_string(max));
+  }
+  return *v;
+}
+
+Result<std::string> get_string(const toml::table& t, const std::string& key,
+                               const std::string& prefix, const Located& loc, bool absolute_path) {
+  const toml::node* n = t.get(key);
+  if (n == nullptr) return std::string();
+  if (!n->is_string()) return loc.at(n, prefix + key, "expected a string");
+  std::string v = **n->as_string();
+  if (absolute_path && (v.empty() || v.front() != '/')) {
+    return loc.at(n, prefix + key, "'" + v + "' must be an absolute path");
+  }
+  return v;
+}
+
+Result<std::string> type_name(const toml::table& t, const std::string& prefix, const Located& loc,
+                              const toml::node* anchor) {
+  const toml::node* n = t.get("origin_type");
+  if (n == nullptr) return loc.at(anchor, prefix + "origin_type", "missing (one of: local, nfs, smb, s3, sftp)");
+  if (!n->is_string()) return loc.at(n, prefix + "origin_type", "expected a string");
+  std::string type = **n->as_string();
+  if (find_origin_type(type) == nullptr) {
+    auto names = origin_type_names();
+    std::string list;
+    for (const auto& s : names) list += (list.empty() ? "" : ", ") + s;
+    std::string msg = "unknown origin_type '" + type + "' (one of: " + list + ")";
+    if (auto hint = closest_match(type, names)) msg += "; did you mean '" + *hint + "'?";
+    return loc.at(n, prefix + "origin_type", msg);
+  }
+  return type;
+}
+
+Result<SettingValue> read_setting(const toml::node& n, const SettingSpec& spec,
+                                  const std::string& prefix, const Located& loc) {
+  switch (spec.kind) {
+    case SettingKind::kString:
+    case SettingKind::kAbsolutePath: {
+      if (!n.is_string()) return loc.at(&n, prefix + spec.key, "expected a string");
+      std::string v = **n.as_string();
+      if (spec.kind == SettingKind::kAbsolutePath && (v.empty() || v.front() != '/')) {
+        return loc.at(&n, prefix + spec.key, "'" + v + "' must be an absolute path");
+      }
+      if (v.empty()) return loc.at(&n, prefix + spec.key, "must not be empty");
+      return SettingValue{v};
+    }
+    case SettingKind::kInteger: {
+      auto v = n.value<int64_t>();
+      if (!n.is_integer() || !v) return loc.at(&n, prefix + spec.key, "expected an integer");
+      if (spec.max > spec.min && (*v < spec.min || *v > spec.max)) {
+        return loc.at(&n, prefix + spec.key,
+                      std::to_string(*v) + " is out of range " + std::to_string(spec.min) + "-" +
+                          std::to_string(spec.max));
+      }
+      return SettingValue{*v};
+    }
+    case SettingKind::kBool: {
+      if (!n.is_boolean()) return loc.at(&n, prefix + spec.key, "expected true or false");
+      return SettingValue{**n.as_boolean()};
+    }
+  }
+  return loc.at(&n, prefix + spec.key, "unsupported setting kind");
+}
+
+Result<HealthConfig> parse_health(const toml::table& t, const Located& loc) {
+  HealthConfig h;
+  const std::string p = "health.";
+  if (auto s = reject_unknown_keys(t,
+                                   {"check_interval_secs", "timeout_ms", "unhealthy_threshold",
+                                    "healthy_threshold", "read_timeout_ms", "retry_delays_ms",
+                                    "history_days", "per_origin_thresholds"},
+                                   p, loc);
+      !s) {
+    return s.take_error();
+  }
+  auto ci = get_int(t, "check_interval_secs", p, 1, 86400, h.check_interval_secs, loc);
+  if (!ci) return ci.take_error();
+  h.check_interval_secs = *ci;
+  auto to = get_int(t, "timeout_ms", p, 1, 600000, h.timeout_ms, loc);
+  if (!to) return to.take_error();
+  h.timeout_ms = *to;
+  auto ut = get_int(t, "unhealthy_threshold", p, 1, 1000, h.unhealthy_threshold, loc);
+  if (!ut) return ut.take_error();
+  h.unhealthy_threshold = *ut;
+  auto ht = get_int(t, "healthy_threshold", p, 1, 1000, h.healthy_threshold, loc);
+  if (!ht) return ht.take_error();
+  h.healthy_threshold = *ht;
+  auto rt = get_int(t, "read_timeout_ms", p, 1, 600000, h.read_timeout_ms, loc);
+  if (!rt) return rt.take_error();
+  h.read_timeout_ms = *rt;
+  auto hd = get_int(t, "history_days", p, 1, 3650, h.history_days, loc);
+  if (!hd) return hd.take_error();
+  h.history_days = *hd;
+
+  if (const toml::node* n = t.get("retry_delays_ms")) {
+    const toml::array* arr = n->as_array();
+    if (arr == nullptr) return loc.at(n, p + "retry_delays_ms", "expected an array of integers");
+    if (arr->size() > 10) return loc.at(n, p + "retry_delays_ms", "at most 10 delays");
+    h.retry_delays_ms.clear();
+    for (const auto& e : *arr) {
+      auto v = e.value<int64_t>();
+      if (!e.is_integer() || !v || *v < 0 || *v > 60000) {
+        return loc.at(&e, p + "retry_delays_ms", "each delay must be an integer 0-60000 (ms)");
+      }
+      h.retry_delays_ms.push_back(*v);
+    }
+  }
+  if (const toml::node* n = t.get("per_origin_thresholds")) {
+    const toml::table* pt = n->as_table();
+    if (pt == nullptr) return loc.at(n, p + "per_origin_thresholds", "expected a table");
+    for (const auto& [k, node] : *pt) {
+      std::string type(k.str());
+      if (find_origin_type(type) == nullptr) {
+        std::string msg = "unknown origin type";
+        if (auto hint = closest_match(type, origin_type_names())) msg += " (did you mean '" + *hint + "'?)";
+        return loc.at(&node, p + "per_origin_thresholds." + type, msg);
+      }
+      auto v = node.value<int64_t>();
+      if (!node.is_integer() || !v || *v < 1 || *v > 1000) {
+        return loc.at(&node, p + "per_origin_thresholds." + type, "expected an integer 1-1000");
+      }
+      h.per_origin_thresholds[type] = *v;
+    }
+  }
+  return h;
+}
+
+Result<CacheConfig> parse_cache(const toml::table& t, const Located& loc) {
+  CacheConfig c;
+  if (auto s = reject_unknown_keys(t, {"metadata_cache_mb", "content_cache_gb"}, "cache.", loc); !s) {
+    return s.take_error();
+  }
+  auto m = get_int(t, "metadata_cache_mb", "cache.", 0, 1 << 20, c.metadata_cache_mb, loc);
+  if (!m) return m.take_error();
+  c.metadata_cache_mb = *m;
+  auto g = get_int(t, "content_cache_gb", "cache.", 0, 1 << 20, c.content_cache_gb, loc);
+  if (!g) return g.take_error();
+  c.content_cache_gb = *g;
+  return c;
+}
+
+Result<OriginConfig> parse_origin(const toml::table& t, const std::string& prefix, const Located& loc) {
+  OriginConfig o;
+  o.source_line = static_cast<int>(t.source().begin.line);
+  auto type = type_name(t, prefix, loc, &t);
+  if (!type) return type.take_error();
+  o.type = *type;
+  const OriginTypeInfo& info = *find_origin_type(o.type);
+
+  std::vector<std::string> allowed = {"id", "origin_type", "priority", "enabled"};
+  for (const auto& s : info.settings) allowed.push_back(s.key);
+  if (auto s = reject_unknown_keys(t, allowed, prefix, loc); !s) return s.take_error();
+
+  const toml::node* idn = t.get("id");
+  if (idn == nullptr) return loc.at(&t, prefix + "id", "missing");
+  if (!idn->is_string()) return loc.at(idn, prefix + "id", "expected a string");
+  o.id = **idn->as_string();
+  if (o.id.empty() || o.id.size() > 64 ||
+      o.id.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") !=
+          std::string::npos) {
+    return loc.at(idn, prefix + "id",
+                  "'" + o.id + "' must be 1-64 characters of letters, digits, '-', '_' or '.'");
+  }
+
+  const toml::node* pn = t.get("priority");
+  if (pn == nullptr) return loc.at(&t, prefix + "priority", "missing (0-255, lower wins)");
+  auto pr = get_int(t, "priority", prefix, 0, 255, 0, loc);
+  if (!pr) return pr.take_error();
+  o.priority = static_cast<int>(*pr);
+
+  if (const toml::node* en = t.get("enabled")) {
+    if (!en->is_boolean()) return loc.at(en, prefix + "enabled", "expected true or false");
+    o.enabled = **en->as_boolean();
+  }
+
+  for (const auto& spec : info.settings) {
+    const toml::node* n = t.get(spec.key);
+    if (n == nullptr) {
+      if (spec.required) {
+        return loc.at(&t, prefix + spec.key,
+                      "missing (required for origin_type '" + o.type + "': " + spec.help + ")");
+      }
+      continue;
+    }
+    auto v = read_setting(*n, spec, prefix, loc);
+    if (!v) return v.take_error();
+    o.settings[spec.key] = std::move(*v);
+  }
+  return o;
+}
+
+Result<Config> parse_root(const toml::table& root, const Located& loc) {
+  Config c;
+  c.source_path = loc.source();
+  if (auto s = reject_unknown_keys(root, {"mount_point", "cache_dir", "state_dir", "origins", "cache", "health"},
+                                   "", loc);
+      !s) {
+    return s.take_error();
+  }
+  auto mp = get_string(root, "mount_point", "", loc, true);
+  if (!mp) return mp.take_error();
+  c.mount_point = *mp;
+  auto cd = get_string(root, "cache_dir", "", loc, true);
+  if (!cd) return cd.take_error();
+  c.cache_dir = cd->empty() ? default_cache_dir() : *cd;
+  auto sd = get_string(root, "state_dir", "", loc, true);
+  if (!sd) return sd.take_error();
+  c.state_dir = *sd;
+
+  if (const toml::node* n = root.get("cache")) {
+    if (!n->is_table()) return loc.at(n, "cache", "expected a table ([cache])");
+    auto cc = parse_cache(*n->as_table(), loc);
+    if (!cc) return cc.take_error();
+    c.cache = *cc;
+  }
+  if (const toml::node* n = root.get("health")) {
+    if (!n->is_table()) return loc.at(n, "health", "expected a table ([health])");
+    auto hc = parse_health(*n->as_table(), loc);
+    if (!hc) return hc.take_error();
+    c.health = *hc;
+  }
+  if (const toml::node* n = root.get("origins")) {
+    const toml::array* arr = n->as_array();
+    if (arr == nullptr || !arr->is_array_of_tables()) {
+      return loc.at(n, "origins", "expected an array of tables ([[origins]])");
+    }
+    size_t i = 0;
+    for (const auto& e : *arr) {
+      std::string prefix = "origins[" + std::to_string(i) + "].";
+      auto o = parse_origin(*e.as_table(), prefix, loc);
+      if (!o) return o.take_error();
+      if (const OriginConfig* dup = c.find_origin(o->id)) {
+        return loc.at(e.as_table()->get("id"), prefix + "id",
+                      "duplicate origin id '" + o->id + "' (first defined at line " +
+                          std::to_string(dup->source_line) + ")");
+      }
+      c.origins.push_back(std::move(*o));
+      ++i;
+    }
+  }
+  return c;
+}
+
+}  // namespace
+
+Result<Config> parse_config_string(std::string_view text, const std::string& source_name) {
+  Located loc(source_name);
+  toml::table root;
+  try {
+    root = toml::parse(text, source_name);
+  } catch (const toml::parse_error& err) {
+    std::ostringstream os;
+    os << source_name << ":" << err.source().begin.line << ":" << err.source().begin.column
+       << ": invalid TOML: " << err.description();
+    return make_error(ErrorCode::kConfig, os.str());
+  }
+  return parse_root(root, loc);
+}
+
+Result<Config> parse_config_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error::from_errno(errno, "cannot read config file " + path).with_context("config");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return parse_config_string(ss.str(), path);
+}
+
+Result<OriginConfig> parse_origin_table(const toml::table& table, const std::string& where) {
+  Located loc(where);
+  auto o = parse_origin(table, "", loc);
+  return o;
+}
+
+Status check_mount_point(const Config& config) {
+  if (config.mount_point.empty()) {
+    return make_error(ErrorCode::kConfig,
+                      config.source_path + ": mount_point: missing (set it in the file or pass MOUNTPOINT)");
+  }
+  struct stat st {};
+  if (::stat(config.mount_point.c_str(), &st) != 0) {
+    return make_error(ErrorCode::kConfig, config.source_path + ": mount_point: '" + config.mount_point +
+                                              "' does not exist (create the directory first)");
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    return make_error(ErrorCode::kConfig,
+                      config.source_path + ": mount_point: '" + config.mount_point + "' is not a directory");
+  }
+  return {};
+}
+
+}  // namespace musicfs

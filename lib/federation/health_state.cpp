@@ -1,0 +1,52 @@
+#include "federation/health_state.h"
+
+namespace musicfs {
+
+std::string_view health_status_name(HealthStatus s) {
+  switch (s) {
+    case HealthStatus::kUnknown: return "unknown";
+    case HealthStatus::kHealthy: return "healthy";
+    case HealthStatus::kDegraded: return "degraded";
+    case HealthStatus::kUnhealthy: return "unhealthy";
+  }
+  return "unknown";
+}
+
+namespace {
+std::optional<HealthTransition> move_to(HealthState& s, HealthStatus to, int64_t now) {
+  if (s.status == to) return std::nullopt;
+  HealthTransition t{s.status, to};
+  s.status = to;
+  s.last_change = now;
+  return t;
+}
+}  // namespace
+
+std::optional<HealthTransition> record_success(HealthState& s, const HealthThresholds& t, int64_t now) {
+  s.consecutive_failures = 0;
+  ++s.consecutive_successes;
+  s.last_check = now;
+  switch (s.status) {
+    case HealthStatus::kUnknown:
+    case HealthStatus::kHealthy:
+      return move_to(s, HealthStatus::kHealthy, now);
+    case HealthStatus::kDegraded:
+    case HealthStatus::kUnhealthy:
+      if (s.consecutive_successes >= t.healthy) return move_to(s, HealthStatus::kHealthy, now);
+      return move_to(s, HealthStatus::kDegraded, now);
+  }
+  return std::nullopt;
+}
+
+std::optional<HealthTransition> record_failure(HealthState& s, const HealthThresholds& t, int64_t now,
+                                               std::string error) {
+  s.consecutive_successes = 0;
+  ++s.consecutive_failures;
+  s.last_error = std::move(error);
+  s.last_check = now;
+  if (s.consecutive_failures >= t.unhealthy) return move_to(s, HealthStatus::kUnhealthy, now);
+  if (s.status == HealthStatus::kUnhealthy) return std::nullopt;
+  return move_to(s, HealthStatus::kDegraded, now);
+}
+
+}  // namespace musicfs

@@ -1,0 +1,63 @@
+#pragma once
+// The one decision function. A FUSE read, a getattr and `musicfsctl route-explain`
+// all call decide(); the read path uses its order, route-explain prints the whole
+// record. There is no second copy of these rules anywhere.
+//
+// Rules, in order:
+//   1. among origins that hold the path, healthy ones first, by (priority, latency p50):
+//      priority dominates, latency only breaks ties (the plan's tuple ordering);
+//   2. none healthy: degraded (and not-yet-probed) ones, by (priority, latency p50);
+//   3. none of those: the least-bad unhealthy one, by (consecutive failures, priority).
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "federation/origin_runtime.h"
+#include "index/virtual_tree.h"
+
+namespace musicfs {
+
+struct RouteCandidate {
+  std::string origin;
+  OriginSlot slot = 0;
+  bool has_file = false;
+  int priority = 0;
+  HealthStatus status = HealthStatus::kUnknown;
+  uint32_t latency_p50_us = 0;
+  uint32_t latency_p99_us = 0;
+  uint32_t consecutive_failures = 0;
+  std::optional<EntryAttr> attr;  // the origin's attributes for the path, when it has it
+};
+
+enum class RouteRule {
+  kNoOrigin,          // nobody holds the path
+  kHighestPriority,   // the best healthy holder, alone at its priority
+  kLatencyTiebreak,   // the best healthy holder, chosen over equals by latency
+  kFallbackDegraded,  // no healthy holder
+  kFallbackLeastBad,  // every holder unhealthy
+};
+
+std::string route_rule_text(RouteRule rule, int priority);
+
+struct RouteDecision {
+  std::string path;
+  bool exists = false;
+  bool is_directory = false;
+  std::vector<RouteCandidate> candidates;  // every registered origin, best first
+  std::vector<size_t> order;  // indices into candidates of holders, in the order to try
+  RouteRule rule = RouteRule::kNoOrigin;
+  std::string rule_text;
+  bool divergent = false;  // replicas disagree in size or mtime
+
+  const RouteCandidate* selected() const {
+    return order.empty() ? nullptr : &candidates[order.front()];
+  }
+};
+
+RouteDecision decide(const VirtualTree& tree, const OriginList& origins, const std::string& path);
+
+// Orders holders by the rules above; exposed for unit tests of the ordering alone.
+std::vector<size_t> order_candidates(const std::vector<RouteCandidate>& c, RouteRule* rule);
+
+}  // namespace musicfs
