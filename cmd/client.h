@@ -1,0 +1,32 @@
+#pragma once
+// The thin client: send one request, read the reply. Connection failures become one
+// clear line and exit code 3; daemon errors become one line and exit code 1 or 2.
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "command.h"
+#include "protocol/protocol.h"
+
+namespace musicfs::cli {
+
+struct CallOutcome {
+  std::optional<Reply> reply;  // set when the daemon answered
+  int exit_code = kExitOk;     // for a failure: what the command should exit with
+};
+
+// Calls the daemon. On any failure prints "musicfsctl: ..." to stderr.
+CallOutcome call_daemon(const Globals& g, const std::string& cmd, const nlohmann::json& args = nlohmann::json::object(),
+                        const std::function<void(const nlohmann::json&)>& on_stream = nullptr);
+
+// True when a daemon answers a ping on the socket.
+bool daemon_answers(const Globals& g);
+
+// Starts `musicfsctl daemon` detached (double fork, setsid, log to the state dir)
+// and waits until it reports ready. Returns an error message on failure.
+std::optional<std::string> start_daemon_detached(const Globals& g);
+
+// Exit code for a daemon error reply.
+int exit_code_for(const std::string& error_code);
+
+}  // namespace musicfs::cli

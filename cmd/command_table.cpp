@@ -1,0 +1,24 @@
+#include "command.h"
+
+#include "protocol/socket_path.h"
+
+namespace musicfs::cli {
+
+const std::vector<CliCommand>& cli_commands() {
+  // One row per subcommand.
+  static const std::vector<CliCommand> table = {
+      mount_command(),
+      unmount_command(),
+      status_command(),
+      events_command(),
+      daemon_command(),
+#ifdef MUSICFS_FAULT_INJECTION
+      debug_fault_command(),
+#endif
+  };
+  return table;
+}
+
+std::string Globals::socket_path() const { return resolve_socket_path(socket); }
+
+}  // namespace musicfs::cli

@@ -1,0 +1,57 @@
+// musicfsctl mount --config FILE [MOUNTPOINT]
+// Starts the daemon if none answers, asks it to mount, and returns once the mount
+// serves requests.
+#include <climits>
+#include <cstdlib>
+#include <iostream>
+
+#include "client.h"
+#include "command.h"
+#include "output.h"
+
+namespace musicfs::cli {
+
+namespace {
+std::string absolute(const std::string& p) {
+  if (p.empty() || p.front() == '/') return p;
+  char buf[PATH_MAX];
+  if (::realpath(p.c_str(), buf) != nullptr) return buf;
+  char cwd[PATH_MAX];
+  if (::getcwd(cwd, sizeof cwd) == nullptr) return p;
+  return std::string(cwd) + "/" + p;
+}
+}  // namespace
+
+CliCommand mount_command() {
+  return {"mount", [](CLI::App& app, Globals& g) -> Runner {
+            auto* sub = app.add_subcommand("mount", "Mount the federated tree described by a config file");
+            auto config = std::make_shared<std::string>();
+            auto mount_point = std::make_shared<std::string>();
+            sub->add_option("-c,--config", *config, "Config file (musicfs.toml(5))")->required();
+            sub->add_option("mountpoint", *mount_point, "Mount here instead of the config's mount_point");
+            return [config, mount_point, &g]() -> int {
+              if (!daemon_answers(g)) {
+                if (auto err = start_daemon_detached(g)) {
+                  std::cerr << "musicfsctl: cannot start the daemon: " << *err << "\n";
+                  return kExitFailed;
+                }
+              }
+              nlohmann::json args = {{"config", absolute(*config)}};
+              if (!mount_point->empty()) args["mount_point"] = absolute(*mount_point);
+              auto out = call_daemon(g, "mount", args);
+              if (!out.reply || !out.reply->ok) return out.exit_code;
+              const auto& r = out.reply->result;
+              if (g.json) {
+                print_json(r);
+                return kExitOk;
+              }
+              size_t files = 0;
+              for (const auto& o : r["origins"]) files += o.value("files", size_t{0});
+              std::cout << "mounted " << r.value("mount_point", "") << ": " << r["origins"].size() << " origin(s), "
+                        << files << " files\n";
+              return kExitOk;
+            };
+          }};
+}
+
+}  // namespace musicfs::cli

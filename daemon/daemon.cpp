@@ -1,0 +1,149 @@
+#include "daemon.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "handlers/handler.h"
+#include "origins/fault_injecting_origin.h"
+#include "util/logging.h"
+#include "util/time_util.h"
+
+namespace musicfs {
+
+namespace {
+std::function<OriginPtr(OriginPtr)> origin_decorator() {
+#ifdef MUSICFS_FAULT_INJECTION
+  // Test build only: every origin can be made to fail or hang by `debug-fault`.
+  return [](OriginPtr o) -> OriginPtr {
+    auto f = std::make_shared<FaultInjectingOrigin>(std::move(o));
+    FaultRegistry::instance().add("", f);
+    return f;
+  };
+#else
+  return nullptr;
+#endif
+}
+
+Status make_private_dir(const std::string& dir) {
+  std::string partial;
+  for (size_t i = 1; i <= dir.size(); ++i) {
+    if (i == dir.size() || dir[i] == '/') {
+      partial = dir.substr(0, i);
+      if (::mkdir(partial.c_str(), 0700) != 0 && errno != EEXIST) {
+        return Error::from_errno(errno, "cannot create state directory " + partial);
+      }
+    }
+  }
+  return {};
+}
+}  // namespace
+
+Daemon::Daemon(DaemonOptions options)
+    : options_(std::move(options)), stop_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
+
+Daemon::~Daemon() = default;
+
+void Daemon::request_stop() {
+  uint64_t one = 1;
+  (void)!::write(stop_fd_.get(), &one, sizeof one);
+}
+
+void Daemon::report_ready(const std::string& error) {
+  if (options_.ready_fd < 0) return;
+  std::string msg = error.empty() ? "ok\n" : "error: " + error + "\n";
+  (void)!::write(options_.ready_fd, msg.data(), msg.size());
+  ::close(options_.ready_fd);
+  options_.ready_fd = -1;
+}
+
+Reply Daemon::dispatch(const Request& req, Connection& conn) {
+  for (const auto& h : command_handlers()) {
+    if (h.name == req.cmd) {
+      HandlerContext ctx{*this, req.args, conn};
+      return h.handle(ctx);
+    }
+  }
+  return Reply::failure("unknown_command", "unknown command '" + req.cmd + "'");
+}
+
+int Daemon::run() {
+  started_at_ = unix_now();
+  // Signals are taken through a signalfd in this thread only; every thread started
+  // from here on inherits the blocked mask.
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &mask, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+  UniqueFd sigfd(::signalfd(-1, &mask, SFD_CLOEXEC));
+
+  if (auto s = make_private_dir(options_.state_dir); !s) {
+    spdlog::error("{}", s.error().message);
+    report_ready(s.error().message);
+    return 1;
+  }
+  auto listen_fd = listen_on_socket(options_.socket_path, lock_fd_);
+  if (!listen_fd) {
+    spdlog::error("{}", listen_fd.error().message);
+    report_ready(listen_fd.error().message);
+    return 1;
+  }
+  mounts_ = std::make_unique<MountTable>(events_, origin_decorator());
+  server_ = std::make_unique<ControlServer>(std::move(*listen_fd),
+                                            [this](const Request& r, Connection& c) { return dispatch(r, c); });
+  server_->start();
+  spdlog::info("musicfs daemon {} listening on {} (pid {})", MUSICFS_VERSION, options_.socket_path, ::getpid());
+  report_ready("");
+
+  struct pollfd fds[2] = {{sigfd.get(), POLLIN, 0}, {stop_fd_.get(), POLLIN, 0}};
+  for (;;) {
+    int r = ::poll(fds, 2, 250);
+    if (r < 0 && errno != EINTR) break;
+    if (fds[0].revents & POLLIN) {
+      struct signalfd_siginfo si {};
+      (void)!::read(sigfd.get(), &si, sizeof si);
+      if (si.ssi_signo == SIGHUP) continue;  // reserved for reopening logs
+      spdlog::info("signal {} received; stopping", si.ssi_signo);
+      break;
+    }
+    if (fds[1].revents & POLLIN) {
+      spdlog::info("stop requested over the control socket");
+      break;
+    }
+    mounts_->reap();
+  }
+  server_->stop();
+  mounts_->unmount_all();
+  ::unlink(options_.socket_path.c_str());
+  spdlog::info("musicfs daemon stopped");
+  spdlog::default_logger()->flush();
+  return 0;
+}
+
+int run_daemon(DaemonOptions options) {
+  Status logging = options.detached
+                       ? setup_logging(LogTarget::kFile, options.log_level, options.state_dir + "/musicfsd.log")
+                       : setup_logging(LogTarget::kStderr, options.log_level);
+  if (!logging) {
+    // The state dir may not exist yet for the log file; create it and try again.
+    if (options.detached) {
+      (void)make_private_dir(options.state_dir);
+      logging = setup_logging(LogTarget::kFile, options.log_level, options.state_dir + "/musicfsd.log");
+    }
+    if (!logging) {
+      std::fprintf(stderr, "musicfsctl daemon: %s\n", logging.error().message.c_str());
+      return 2;
+    }
+  }
+  Daemon d(std::move(options));
+  return d.run();
+}
+
+}  // namespace musicfs

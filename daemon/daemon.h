@@ -1,0 +1,52 @@
+#pragma once
+// The daemon: control socket, mounts, event log, and the main loop that waits for
+// SIGTERM/SIGINT or a stop request, reaps mounts unmounted from outside, and on the
+// way out unmounts everything cleanly.
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "control_server.h"
+#include "federation/event_log.h"
+#include "mount_table.h"
+
+namespace musicfs {
+
+struct DaemonOptions {
+  std::string socket_path;
+  std::string state_dir;
+  std::string log_level;
+  bool detached = false;  // started by `musicfsctl mount`: log to a file
+  int ready_fd = -1;      // pipe to tell the starting client "ready" or why not
+};
+
+class Daemon {
+ public:
+  explicit Daemon(DaemonOptions options);
+  ~Daemon();
+  // Runs until stopped; returns the process exit code.
+  int run();
+  void request_stop();
+
+  const DaemonOptions& options() const { return options_; }
+  MountTable& mounts() { return *mounts_; }
+  EventLog& events() { return events_; }
+  int64_t started_at() const { return started_at_; }
+
+ private:
+  Reply dispatch(const Request& req, Connection& conn);
+  void report_ready(const std::string& error);
+
+  DaemonOptions options_;
+  int64_t started_at_ = 0;
+  EventLog events_;
+  std::unique_ptr<MountTable> mounts_;
+  std::unique_ptr<ControlServer> server_;
+  UniqueFd lock_fd_;
+  UniqueFd stop_fd_;
+};
+
+// `musicfsctl daemon`: sets up logging and runs a Daemon in this process.
+int run_daemon(DaemonOptions options);
+
+}  // namespace musicfs

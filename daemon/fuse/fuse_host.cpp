@@ -1,0 +1,138 @@
+#include "fuse/fuse_host.h"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <vector>
+
+#include "fuse/fuse_ops.h"
+
+namespace musicfs {
+
+void KernelInvalidator::attach(struct fuse* f) {
+  std::lock_guard lock(mu_);
+  fuse_ = f;
+}
+
+void KernelInvalidator::detach() {
+  std::lock_guard lock(mu_);
+  fuse_ = nullptr;
+}
+
+void KernelInvalidator::invalidate(const std::string& path) {
+  std::lock_guard lock(mu_);
+  // ENOENT (the kernel never looked the path up) is the common, harmless answer.
+  if (fuse_ != nullptr) (void)fuse_invalidate_path(fuse_, path.c_str());
+}
+
+Result<std::unique_ptr<FuseHost>> FuseHost::mount(const std::string& mount_point, Federation& federation,
+                                                  std::shared_ptr<KernelInvalidator> invalidator) {
+  if (::access("/dev/fuse", R_OK | W_OK) != 0) {
+    return make_error(ErrorCode::kUnavailable, "FUSE is not available: /dev/fuse cannot be opened (" +
+                                                   std::string(std::strerror(errno)) +
+                                                   "); install fuse3 or load the fuse module");
+  }
+  std::unique_ptr<FuseHost> host(new FuseHost());
+  host->mount_point_ = mount_point;
+  host->invalidator_ = std::move(invalidator);
+  host->context_ = std::make_unique<FuseContext>();
+  host->context_->federation = &federation;
+  host->context_->uid = getuid();
+  host->context_->gid = getgid();
+
+  std::vector<std::string> argv_s = {"musicfs", "-o",
+                                     "ro,default_permissions,fsname=musicfs,subtype=musicfs"};
+  std::vector<char*> argv;
+  for (auto& s : argv_s) argv.push_back(s.data());
+  struct fuse_args args = FUSE_ARGS_INIT(static_cast<int>(argv.size()), argv.data());
+  struct fuse_operations ops = make_fuse_operations();
+  host->fuse_ = fuse_new(&args, &ops, sizeof ops, host->context_.get());
+  fuse_opt_free_args(&args);
+  if (host->fuse_ == nullptr) return make_error(ErrorCode::kInternal, "fuse_new failed for " + mount_point);
+  if (fuse_mount(host->fuse_, mount_point.c_str()) != 0) {
+    fuse_destroy(host->fuse_);
+    host->fuse_ = nullptr;
+    return make_error(ErrorCode::kUnavailable, "cannot mount FUSE at " + mount_point +
+                                                   " (is fuse3 installed and may you mount there?)");
+  }
+  host->alive_.store(true);
+  host->loop_ = std::thread([h = host.get()] {
+    struct fuse_loop_config* cfg = fuse_loop_cfg_create();
+    fuse_loop_cfg_set_clone_fd(cfg, 1);
+    fuse_loop_cfg_set_max_threads(cfg, 16);
+    fuse_loop_cfg_set_idle_threads(cfg, 4);
+    int rc = fuse_loop_mt(h->fuse_, cfg);
+    fuse_loop_cfg_destroy(cfg);
+    spdlog::info("FUSE loop for {} ended ({})", h->mount_point_, rc);
+    h->alive_.store(false);
+  });
+  host->invalidator_->attach(host->fuse_);
+
+  // Return only once the mount answers: the kernel shows our filesystem there. (Any
+  // stat of the mount point before the loop runs would wait for FUSE INIT forever.)
+  constexpr long kFuseSuperMagic = 0x65735546;
+  auto deadline = SteadyClock::now() + std::chrono::seconds(10);
+  for (;;) {
+    struct statfs sf {};
+    if (::statfs(mount_point.c_str(), &sf) == 0 && sf.f_type == kFuseSuperMagic) break;
+    if (SteadyClock::now() > deadline || !host->alive()) {
+      return make_error(ErrorCode::kUnavailable, "mount at " + mount_point + " did not come up");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  struct stat st {};
+  if (::stat(mount_point.c_str(), &st) == 0) host->dev_ = st.st_dev;
+  return host;
+}
+
+void FuseHost::unmount_now() {
+  if (::geteuid() == 0) {
+    if (::umount2(mount_point_.c_str(), MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT) {
+      spdlog::warn("umount {}: {}", mount_point_, std::strerror(errno));
+    }
+    return;
+  }
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int null = ::open("/dev/null", O_RDWR);
+    if (null >= 0) {
+      ::dup2(null, 1);
+      ::dup2(null, 2);
+    }
+    ::execlp("fusermount3", "fusermount3", "-u", "-z", "--", mount_point_.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  if (pid > 0) {
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+  }
+}
+
+FuseHost::~FuseHost() {
+  invalidator_->detach();
+  if (fuse_ == nullptr) return;
+  if (alive_.load()) {
+    fuse_exit(fuse_);
+    unmount_now();
+    // A lazily unmounted filesystem stays connected while a program holds a file open
+    // in it; abort the connection so that shutdown never waits on a reader.
+    for (int i = 0; i < 40 && alive_.load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    if (alive_.load() && dev_ != 0) {
+      std::ofstream abort("/sys/fs/fuse/connections/" + std::to_string(minor(dev_)) + "/abort");
+      if (abort) abort << "1";
+    }
+  }
+  if (loop_.joinable()) loop_.join();
+  fuse_unmount(fuse_);
+  fuse_destroy(fuse_);
+  fuse_ = nullptr;
+}
+
+}  // namespace musicfs

@@ -1,0 +1,56 @@
+#pragma once
+// Owns one FUSE mount: the fuse handle, the mount itself and the multithreaded loop
+// thread. Destroying a FuseHost unmounts and joins; an unmount from outside
+// (fusermount3 -u) ends the loop, which the daemon notices through alive().
+#define FUSE_USE_VERSION 312
+#include <fuse3/fuse.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "federation/federation.h"
+#include "util/error.h"
+
+namespace musicfs {
+
+// Lets the federation drop kernel caches for paths whose index entry changed. Safe to
+// call before the mount exists and after it is gone (it does nothing then).
+class KernelInvalidator {
+ public:
+  void attach(struct fuse* f);
+  void detach();
+  void invalidate(const std::string& path);
+
+ private:
+  std::mutex mu_;
+  struct fuse* fuse_ = nullptr;
+};
+
+class FuseHost {
+ public:
+  static Result<std::unique_ptr<FuseHost>> mount(const std::string& mount_point, Federation& federation,
+                                                 std::shared_ptr<KernelInvalidator> invalidator);
+  ~FuseHost();
+  FuseHost(const FuseHost&) = delete;
+  FuseHost& operator=(const FuseHost&) = delete;
+
+  bool alive() const { return alive_.load(); }
+  const std::string& mount_point() const { return mount_point_; }
+
+ private:
+  FuseHost() = default;
+  void unmount_now();
+
+  std::string mount_point_;
+  struct fuse* fuse_ = nullptr;
+  std::shared_ptr<KernelInvalidator> invalidator_;
+  std::unique_ptr<struct FuseContext> context_;
+  std::thread loop_;
+  std::atomic<bool> alive_{false};
+  dev_t dev_ = 0;
+};
+
+}  // namespace musicfs

@@ -1,0 +1,39 @@
+#include "daemon.h"
+#include "handlers/handler.h"
+#include "handlers/json_views.h"
+
+namespace musicfs {
+
+// Lists events after `after_id` (and since `since`, unix seconds). With follow=true
+// each new event is streamed as its own line ({"event":{...}}) until the client
+// hangs up; the final reply closes the stream.
+CommandHandler events_handler() {
+  return {"events", [](HandlerContext& ctx) {
+            int64_t after = ctx.args.value("after_id", int64_t{0});
+            int64_t since = ctx.args.value("since", int64_t{0});
+            std::string kind = ctx.args.value("kind", std::string());
+            bool follow = ctx.args.value("follow", false);
+            auto matches = [&](const Event& e) { return e.time >= since && (kind.empty() || e.kind == kind); };
+            nlohmann::json out = nlohmann::json::array();
+            int64_t last = after;
+            for (const auto& e : ctx.daemon.events().since(after)) {
+              if (matches(e)) out.push_back(event_json(e));
+              last = e.id;
+            }
+            if (!follow) return Reply::success({{"events", out}});
+            for (const auto& e : out) ctx.connection.write_line(nlohmann::json({{"event", e}}).dump() + "\n");
+            while (!ctx.connection.peer_closed()) {
+              if (!ctx.daemon.events().wait_for(last, std::chrono::milliseconds(500))) continue;
+              for (const auto& e : ctx.daemon.events().since(last)) {
+                last = e.id;
+                if (!matches(e)) continue;
+                if (!ctx.connection.write_line(nlohmann::json({{"event", event_json(e)}}).dump() + "\n")) {
+                  return Reply::success({{"events", nlohmann::json::array()}});
+                }
+              }
+            }
+            return Reply::success({{"events", nlohmann::json::array()}});
+          }};
+}
+
+}  // namespace musicfs

@@ -1,0 +1,39 @@
+#pragma once
+// A control command as the daemon sees it: a name and a handler. Each command lives
+// in its own file under daemon/handlers/ and is listed once in handler_table.cpp.
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "control_server.h"
+#include "protocol/protocol.h"
+
+namespace musicfs {
+
+class Daemon;
+
+struct HandlerContext {
+  Daemon& daemon;
+  const nlohmann::json& args;
+  Connection& connection;
+};
+
+struct CommandHandler {
+  std::string name;
+  std::function<Reply(HandlerContext&)> handle;
+};
+
+const std::vector<CommandHandler>& command_handlers();
+
+// Argument helpers: a missing or mistyped argument is a clean error reply.
+Result<std::string> string_arg(const nlohmann::json& args, const char* key, bool required = true);
+
+CommandHandler ping_handler();
+CommandHandler status_handler();
+CommandHandler mount_handler();
+CommandHandler unmount_handler();
+CommandHandler shutdown_handler();
+CommandHandler events_handler();
+CommandHandler debug_fault_handler();
+
+}  // namespace musicfs

@@ -1,0 +1,86 @@
+#include "handlers/json_views.h"
+
+#include "util/time_util.h"
+
+namespace musicfs {
+
+namespace {
+nlohmann::json ts(int64_t t) { return t > 0 ? nlohmann::json(iso8601_utc(t)) : nlohmann::json(nullptr); }
+double ms(uint32_t us) { return static_cast<double>(us) / 1000.0; }
+const char* type_name(EntryType t) {
+  switch (t) {
+    case EntryType::kFile: return "file";
+    case EntryType::kDirectory: return "directory";
+    case EntryType::kSymlink: return "symlink";
+  }
+  return "file";
+}
+}  // namespace
+
+nlohmann::json origin_json(const OriginRuntime& rt, const VirtualTree& tree) {
+  HealthState h = rt.health();
+  return {
+      {"id", rt.config.id},
+      {"type", rt.config.type},
+      {"priority", rt.config.priority},
+      {"enabled", rt.config.enabled},
+      {"location", rt.origin->location()},
+      {"status", std::string(health_status_name(h.status))},
+      {"consecutive_failures", h.consecutive_failures},
+      {"last_check", ts(h.last_check)},
+      {"last_change", ts(h.last_change)},
+      {"last_error", h.last_error.empty() ? nlohmann::json(nullptr) : nlohmann::json(h.last_error)},
+      {"latency_p50_ms", ms(rt.latency.p50_us())},
+      {"latency_p99_ms", ms(rt.latency.p99_us())},
+      {"files", tree.file_count(rt.slot)},
+      {"bytes_read", rt.bytes_read.load()},
+      {"unhealthy_threshold", rt.thresholds.unhealthy},
+  };
+}
+
+nlohmann::json mount_json(const Mount& m) {
+  nlohmann::json origins = nlohmann::json::array();
+  for (const auto& rt : *m.federation->origins()) origins.push_back(origin_json(*rt, m.federation->tree()));
+  return {{"mount_point", m.config.mount_point},
+          {"config", m.config.source_path},
+          {"mounted_at", ts(m.mounted_at)},
+          {"origins", origins}};
+}
+
+nlohmann::json event_json(const Event& e) {
+  return {{"id", e.id},       {"time", ts(e.time)},     {"kind", e.kind},      {"mount", e.mount},
+          {"origin", e.origin.empty() ? nlohmann::json(nullptr) : nlohmann::json(e.origin)},
+          {"path", e.path.empty() ? nlohmann::json(nullptr) : nlohmann::json(e.path)},
+          {"message", e.message}};
+}
+
+nlohmann::json decision_json(const RouteDecision& d) {
+  nlohmann::json cands = nlohmann::json::array();
+  for (const auto& c : d.candidates) {
+    nlohmann::json j = {{"origin", c.origin},
+                        {"has_file", c.has_file},
+                        {"priority", c.priority},
+                        {"status", std::string(health_status_name(c.status))},
+                        {"latency_p50_ms", ms(c.latency_p50_us)},
+                        {"consecutive_failures", c.consecutive_failures},
+                        {"size", nullptr},
+                        {"mtime", nullptr},
+                        {"type", nullptr}};
+    if (c.attr) {
+      j["size"] = c.attr->size;
+      j["mtime"] = ts(c.attr->mtime_sec);
+      j["type"] = type_name(c.attr->type);
+    }
+    cands.push_back(j);
+  }
+  const RouteCandidate* s = d.selected();
+  return {{"path", d.path},
+          {"exists", d.exists},
+          {"type", s && s->attr ? nlohmann::json(type_name(s->attr->type)) : nlohmann::json(nullptr)},
+          {"selected", s ? nlohmann::json(s->origin) : nlohmann::json(nullptr)},
+          {"rule", d.rule_text},
+          {"divergent", d.divergent},
+          {"candidates", cands}};
+}
+
+}  // namespace musicfs

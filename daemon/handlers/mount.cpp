@@ -1,0 +1,23 @@
+#include "config/config_parser.h"
+#include "daemon.h"
+#include "handlers/handler.h"
+#include "handlers/json_views.h"
+
+namespace musicfs {
+
+CommandHandler mount_handler() {
+  return {"mount", [](HandlerContext& ctx) {
+            auto path = string_arg(ctx.args, "config");
+            if (!path) return Reply::failure(path.error());
+            auto override_mp = string_arg(ctx.args, "mount_point", false);
+            if (!override_mp) return Reply::failure(override_mp.error());
+            auto config = parse_config_file(*path);
+            if (!config) return Reply::failure(config.error());
+            if (!override_mp->empty()) config->mount_point = *override_mp;
+            auto m = ctx.daemon.mounts().mount(std::move(*config));
+            if (!m) return Reply::failure(m.error());
+            return Reply::success(mount_json(**m));
+          }};
+}
+
+}  // namespace musicfs

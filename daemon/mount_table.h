@@ -1,0 +1,56 @@
+#pragma once
+// The daemon's mounts, by mount point. Each mount owns its configuration, its
+// federation and its FUSE session; they are created together and torn down together.
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "federation/federation.h"
+#include "fuse/fuse_host.h"
+
+namespace musicfs {
+
+struct Mount {
+  Config config;
+  int64_t mounted_at = 0;
+  std::shared_ptr<KernelInvalidator> invalidator;
+  std::unique_ptr<Federation> federation;
+  std::unique_ptr<FuseHost> fuse;  // destroyed before federation (it points into it)
+
+  ~Mount();
+};
+
+using MountPtr = std::shared_ptr<Mount>;
+
+class MountTable {
+ public:
+  explicit MountTable(EventLog& events, std::function<OriginPtr(OriginPtr)> decorate)
+      : events_(events), decorate_(std::move(decorate)) {}
+
+  // Mounts a parsed config; returns once the mount answers requests.
+  Result<MountPtr> mount(Config config);
+  Status unmount(const std::string& mount_point, const std::string& why = "unmounted");
+  void unmount_all();
+  // Drops mounts whose FUSE loop ended by itself (fusermount3 -u from outside).
+  void reap();
+
+  MountPtr find(const std::string& mount_point) const;
+  // The mount a request means: by mount point, or the only one when none is named.
+  Result<MountPtr> resolve(const std::string& mount_point) const;
+  std::vector<MountPtr> list() const;
+
+ private:
+  EventLog& events_;
+  std::function<OriginPtr(OriginPtr)> decorate_;
+  std::mutex op_mu_;  // serialises mount and unmount
+  mutable std::mutex mu_;  // guards mounts_
+  std::map<std::string, MountPtr> mounts_;
+};
+
+// Canonical form of a mount point (realpath), so "/mnt/x/" and "/mnt/x" are one.
+std::string canonical_mount_point(const std::string& path);
+
+}  // namespace musicfs
