@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Sets up and runs the whole test suite: installs missing Debian packages, builds the
+# sanitizer (ASan + UBSan) Debug configuration with -Werror, runs every unit and
+# integration test through ctest. This is exactly what CI runs (.ci/run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+./scripts/install-deps.sh
+
+build=build/test
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DMUSICFS_SANITIZE=ON -DMUSICFS_WERROR=ON -DMUSICFS_TESTING=ON >/dev/null
+cmake --build "$build" -j"$(nproc)"
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+ctest --test-dir "$build" --output-on-failure -j"$(nproc)" --timeout 300 "$@"
