@@ -99,7 +99,8 @@ CallOutcome call_daemon(const Globals& g, const std::string& cmd, const nlohmann
     }
     if (!reply->ok) {
       std::cerr << "musicfsctl: " << reply->error_message << "\n";
-      return {std::move(*reply), exit_code_for(reply->error_code)};
+      int code = exit_code_for(reply->error_code);  // before the reply is moved out
+      return {std::move(*reply), code};
     }
     return {std::move(*reply), kExitOk};
   }

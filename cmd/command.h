@@ -38,6 +38,8 @@ CliCommand mount_command();
 CliCommand unmount_command();
 CliCommand status_command();
 CliCommand events_command();
+CliCommand route_explain_command();
+CliCommand health_command();
 CliCommand debug_fault_command();
 
 }  // namespace musicfs::cli

@@ -11,6 +11,8 @@ const std::vector<CliCommand>& cli_commands() {
       unmount_command(),
       status_command(),
       events_command(),
+      route_explain_command(),
+      health_command(),
       daemon_command(),
 #ifdef MUSICFS_FAULT_INJECTION
       debug_fault_command(),

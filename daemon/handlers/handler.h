@@ -34,6 +34,8 @@ CommandHandler mount_handler();
 CommandHandler unmount_handler();
 CommandHandler shutdown_handler();
 CommandHandler events_handler();
+CommandHandler route_explain_handler();
+CommandHandler health_handler();
 CommandHandler debug_fault_handler();
 
 }  // namespace musicfs

@@ -11,6 +11,8 @@ const std::vector<CommandHandler>& command_handlers() {
       unmount_handler(),
       shutdown_handler(),
       events_handler(),
+      route_explain_handler(),
+      health_handler(),
 #ifdef MUSICFS_FAULT_INJECTION
       debug_fault_handler(),
 #endif
