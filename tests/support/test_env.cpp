@@ -89,6 +89,25 @@ CommandResult run_program(const std::vector<std::string>& argv, std::chrono::mil
   return r;
 }
 
+CommandResult run_ctl(const std::vector<std::string>& args, std::chrono::milliseconds timeout,
+                      const std::map<std::string, std::string>& env) {
+  std::vector<std::string> argv = {MUSICFSCTL_PATH};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_program(argv, timeout, env);
+}
+
+bool process_alive(int pid) {
+  if (pid <= 0) return false;
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  if (!std::getline(in, stat)) return false;
+  // pid (comm) STATE ...: comm may contain spaces and parentheses, so look after the last ')'.
+  auto close = stat.rfind(')');
+  if (close == std::string::npos || close + 2 >= stat.size()) return false;
+  char state = stat[close + 2];
+  return state != 'Z' && state != 'X';
+}
+
 namespace {
 bool is_mounted_at(const std::string& path) {
   std::ifstream in("/proc/self/mounts");
@@ -119,6 +138,8 @@ void unmount_below(const std::string& root) {
   }
 }
 }  // namespace
+
+bool is_mounted(const std::string& path) { return is_mounted_at(path); }
 
 TempDir::TempDir() {
   char tmpl[] = "/tmp/musicfs-test-XXXXXX";
@@ -170,6 +191,7 @@ Daemon::Daemon(const TempDir& dir)
 }
 
 void Daemon::start() {
+  exit_status_.reset();
   pid_ = ::fork();
   if (pid_ == 0) {
     int log = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
@@ -189,8 +211,16 @@ void Daemon::start() {
 
 bool Daemon::running() const {
   if (pid_ <= 0) return false;
+  if (exit_status_) return false;
   int status = 0;
-  return ::waitpid(pid_, &status, WNOHANG) == 0;
+  pid_t r = ::waitpid(pid_, &status, WNOHANG);
+  if (r == pid_) exit_status_ = status;
+  return r == 0;
+}
+
+std::optional<int> Daemon::wait_exit(std::chrono::milliseconds timeout) {
+  wait_until([&] { return !running(); }, timeout);
+  return exit_status_;
 }
 
 std::string Daemon::log() const {
@@ -282,7 +312,8 @@ void Fixture::mount() {
 nlohmann::json Fixture::status() const { return daemon_->ctl_json({"status"}); }
 
 nlohmann::json Fixture::origin_status(const std::string& id) const {
-  for (const auto& m : status()["mounts"]) {
+  const nlohmann::json st = status();  // keep it alive: iterating a temporary's member dangles
+  for (const auto& m : st["mounts"]) {
     for (const auto& o : m["origins"]) {
       if (o["id"] == id) return o;
     }
