@@ -1,0 +1,76 @@
+# fish completion for musicfsctl(1).
+# Installed as $datadir/fish/vendor_completions.d/musicfsctl.fish.
+
+set -l __musicfsctl_commands mount unmount status events route-explain health daemon
+
+# Mount points of musicfs mounts (fstype fuse.musicfs in /proc/mounts); a space
+# is written there as \040.
+function __musicfsctl_mounts
+    test -r /proc/mounts; or return
+    while read -l dev mp fstype rest
+        if test "$fstype" = fuse.musicfs
+            printf '%b\n' $mp
+        end
+    end </proc/mounts
+end
+
+# Origin ids known to the running daemon (first column of `status` rows),
+# asking the daemon on the --socket given on the command line, if any.
+function __musicfsctl_origins
+    set -l tokens (commandline -opc)
+    set -l socket
+    for i in (seq (count $tokens))
+        switch $tokens[$i]
+            case --socket
+                set -l next (math $i + 1)
+                if test $next -le (count $tokens)
+                    set socket --socket $tokens[$next]
+                end
+            case '--socket=*'
+                set socket $tokens[$i]
+        end
+    end
+    musicfsctl $socket status 2>/dev/null | awk -F'\t' 'NF == 7 && $1 != "ORIGIN" { print $1 }'
+end
+
+complete -c musicfsctl -f
+
+# Global options (before the subcommand).
+complete -c musicfsctl -n "not __fish_seen_subcommand_from $__musicfsctl_commands" -l socket -r -F -d 'Control socket'
+complete -c musicfsctl -l json -d 'Print machine-readable JSON'
+complete -c musicfsctl -n "not __fish_seen_subcommand_from $__musicfsctl_commands" -l log-level -x -a 'trace debug info warn error critical off' -d 'Daemon log level'
+complete -c musicfsctl -n "not __fish_seen_subcommand_from $__musicfsctl_commands" -l version -d 'Print the version and exit'
+complete -c musicfsctl -s h -l help -d 'Print help and exit'
+
+# Subcommands.
+complete -c musicfsctl -n "not __fish_seen_subcommand_from $__musicfsctl_commands" -a mount -d 'Mount the federated tree described by a config file'
+complete -c musicfsctl -n "not __fish_seen_subcommand_from $__musicfsctl_commands" -a unmount -d 'Unmount a musicfs mount point'
+complete -c musicfsctl -n "not __fish_seen_subcommand_from $__musicfsctl_commands" -a status -d 'Show the daemon, its mounts and their origins'
+complete -c musicfsctl -n "not __fish_seen_subcommand_from $__musicfsctl_commands" -a events -d 'Show the event log'
+complete -c musicfsctl -n "not __fish_seen_subcommand_from $__musicfsctl_commands" -a route-explain -d 'Explain which origin serves a path, and why'
+complete -c musicfsctl -n "not __fish_seen_subcommand_from $__musicfsctl_commands" -a health -d "Show each origin's health"
+complete -c musicfsctl -n "not __fish_seen_subcommand_from $__musicfsctl_commands" -a daemon -d 'Run the daemon in the foreground (or: daemon stop)'
+
+# mount -c FILE [MOUNTPOINT]
+complete -c musicfsctl -n '__fish_seen_subcommand_from mount' -s c -l config -r -F -d 'Config file (musicfs.toml(5))'
+complete -c musicfsctl -n '__fish_seen_subcommand_from mount' -a '(__fish_complete_directories)' -d 'Mount point'
+
+# unmount MOUNTPOINT
+complete -c musicfsctl -n '__fish_seen_subcommand_from unmount' -a '(__musicfsctl_mounts)' -d 'musicfs mount'
+
+# events [--since WHEN] [--kind KIND] [-f]
+complete -c musicfsctl -n '__fish_seen_subcommand_from events' -l since -x -a '90s 15m 1h 24h 7d 2w' -d 'Only events since then'
+complete -c musicfsctl -n '__fish_seen_subcommand_from events' -l kind -x -a 'origin_added origin_removed origin_healthy origin_degraded origin_unhealthy failover all_origins_unhealthy mount unmount' -d 'Only events of this kind'
+complete -c musicfsctl -n '__fish_seen_subcommand_from events' -s f -l follow -d 'Keep streaming new events'
+
+# route-explain PATH [--mount MOUNTPOINT]
+complete -c musicfsctl -n '__fish_seen_subcommand_from route-explain' -F -d 'Path'
+complete -c musicfsctl -n '__fish_seen_subcommand_from route-explain' -l mount -x -a '(__musicfsctl_mounts)' -d 'Treat PATH as a virtual path inside this mount'
+
+# health [--check] [--origin ID]
+complete -c musicfsctl -n '__fish_seen_subcommand_from health' -l check -d 'Probe now and wait for the result'
+complete -c musicfsctl -n '__fish_seen_subcommand_from health' -l origin -x -a '(__musicfsctl_origins)' -d 'Only this origin'
+
+# daemon [--state-dir DIR] | daemon stop
+complete -c musicfsctl -n '__fish_seen_subcommand_from daemon; and not __fish_seen_subcommand_from stop' -l state-dir -x -a '(__fish_complete_directories)' -d 'Directory for the log and state'
+complete -c musicfsctl -n '__fish_seen_subcommand_from daemon; and not __fish_seen_subcommand_from stop' -a stop -d 'Stop the running daemon: unmount everything and exit'
