@@ -40,6 +40,8 @@ CliCommand status_command();
 CliCommand events_command();
 CliCommand route_explain_command();
 CliCommand health_command();
+CliCommand origins_command();
+CliCommand cache_command();
 CliCommand debug_fault_command();
 
 }  // namespace musicfs::cli

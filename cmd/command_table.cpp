@@ -13,6 +13,8 @@ const std::vector<CliCommand>& cli_commands() {
       events_command(),
       route_explain_command(),
       health_command(),
+      origins_command(),
+      cache_command(),
       daemon_command(),
 #ifdef MUSICFS_FAULT_INJECTION
       debug_fault_command(),

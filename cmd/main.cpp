@@ -27,7 +27,11 @@ int main(int argc, char** argv) {
     runners.emplace_back(app.get_subcommand(c.name), std::move(r));
   }
   // --json is accepted after the subcommand too: `musicfsctl status --json`.
-  for (auto& [sub, r] : runners) sub->add_flag("--json", g.json, "Print machine-readable JSON");
+  std::function<void(CLI::App*)> add_json = [&](CLI::App* a) {
+    a->add_flag("--json", g.json, "Print machine-readable JSON");
+    for (CLI::App* child : a->get_subcommands({})) add_json(child);
+  };
+  for (auto& [sub, r] : runners) add_json(sub);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

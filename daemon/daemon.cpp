@@ -95,12 +95,23 @@ int Daemon::run() {
     report_ready(listen_fd.error().message);
     return 1;
   }
-  mounts_ = std::make_unique<MountTable>(events_, origin_decorator());
+  auto store = StateStore::open(options_.state_dir + "/musicfs.db");
+  if (!store) {
+    spdlog::error("{}", store.error().message);
+    report_ready(store.error().message);
+    return 1;
+  }
+  store_ = std::move(*store);
+  if (auto max_id = store_->max_event_id()) events_.set_next_id(*max_id + 1);
+  events_.set_sink([s = store_.get()](const Event& e) { s->record_event(e); });
+  mounts_ = std::make_unique<MountTable>(events_, store_.get(), origin_decorator());
   server_ = std::make_unique<ControlServer>(std::move(*listen_fd),
                                             [this](const Request& r, Connection& c) { return dispatch(r, c); });
   server_->start();
   spdlog::info("musicfs daemon {} listening on {} (pid {})", MUSICFS_VERSION, options_.socket_path, ::getpid());
   report_ready("");
+  mounts_->restore_after_crash();
+  prune_history();
 
   struct pollfd fds[2] = {{sigfd.get(), POLLIN, 0}, {stop_fd_.get(), POLLIN, 0}};
   for (;;) {
@@ -118,16 +129,36 @@ int Daemon::run() {
       break;
     }
     mounts_->reap();
+    if (unix_now() - last_prune_ > 3600) prune_history();
   }
   server_->stop();
   mounts_->unmount_all();
+  events_.set_sink(nullptr);
+  store_->flush();
   ::unlink(options_.socket_path.c_str());
   spdlog::info("musicfs daemon stopped");
   spdlog::default_logger()->flush();
   return 0;
 }
 
+void Daemon::prune_history() {
+  // Keep as much history as the most generous mount asks for (default 30 days).
+  int64_t days = HealthConfig{}.history_days;
+  for (const auto& m : mounts_->list()) days = std::max(days, m->config.health.history_days);
+  last_prune_ = unix_now();
+  store_->prune(last_prune_ - days * 86400);
+}
+
 int run_daemon(DaemonOptions options) {
+  // Create the state directory 0700 before anything (the log file) can create it 0755.
+  if (auto s = make_private_dir(options.state_dir); !s) {
+    std::fprintf(stderr, "musicfsctl daemon: %s\n", s.error().message.c_str());
+    if (options.ready_fd >= 0) {
+      std::string msg = "error: " + s.error().message + "\n";
+      (void)!::write(options.ready_fd, msg.data(), msg.size());
+    }
+    return 1;
+  }
   Status logging = options.detached
                        ? setup_logging(LogTarget::kFile, options.log_level, options.state_dir + "/musicfsd.log")
                        : setup_logging(LogTarget::kStderr, options.log_level);
@@ -139,6 +170,10 @@ int run_daemon(DaemonOptions options) {
     }
     if (!logging) {
       std::fprintf(stderr, "musicfsctl daemon: %s\n", logging.error().message.c_str());
+      if (options.ready_fd >= 0) {
+        std::string msg = "error: " + logging.error().message + "\n";
+        (void)!::write(options.ready_fd, msg.data(), msg.size());
+      }
       return 2;
     }
   }

@@ -32,14 +32,18 @@ class Daemon {
   MountTable& mounts() { return *mounts_; }
   EventLog& events() { return events_; }
   int64_t started_at() const { return started_at_; }
+  StateStore* store() { return store_.get(); }
 
  private:
   Reply dispatch(const Request& req, Connection& conn);
   void report_ready(const std::string& error);
+  void prune_history();
 
   DaemonOptions options_;
   int64_t started_at_ = 0;
   EventLog events_;
+  std::unique_ptr<StateStore> store_;  // outlives mounts_: federations write to it
+  int64_t last_prune_ = 0;
   std::unique_ptr<MountTable> mounts_;
   std::unique_ptr<ControlServer> server_;
   UniqueFd lock_fd_;

@@ -1,9 +1,15 @@
 #include "mount_table.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <climits>
+#include <cstring>
 #include <cstdlib>
 #include <thread>
 
@@ -21,6 +27,22 @@ bool is_mount_point(const std::string& mp) {
   std::string parent = mp + "/..";
   if (::stat(parent.c_str(), &b) != 0) return false;
   return a.st_dev != b.st_dev || a.st_ino == b.st_ino;
+}
+// A FUSE mount whose daemon died (kill -9) stays in the mount table and answers
+// ENOTCONN. statfs is never answered from the kernel's attribute cache, so it tells a
+// dead mount from a live one; a dead one is detached so the mount point can be reused.
+void detach_if_dead(const std::string& mp) {
+  struct statfs sf {};
+  if (::statfs(mp.c_str(), &sf) == 0 || errno != ENOTCONN) return;
+  spdlog::info("detaching the dead FUSE mount left at {}", mp);
+  if (::umount2(mp.c_str(), MNT_DETACH) == 0) return;
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::execlp("fusermount3", "fusermount3", "-u", "-z", "--", mp.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  int status = 0;
+  if (pid > 0) ::waitpid(pid, &status, 0);
 }
 }  // namespace
 
@@ -42,12 +64,26 @@ Result<MountPtr> MountTable::mount(Config config) {
   if (auto s = check_mount_point(config); !s) return s.take_error();
   config.mount_point = canonical_mount_point(config.mount_point);
   const std::string mp = config.mount_point;
-  if (find(mp)) return make_error(ErrorCode::kExists, "mount point " + mp + " is already mounted by this daemon");
+  if (MountPtr existing = find(mp)) {
+    // The same config mounted again (a retry, or a daemon that restored it after a
+    // crash) is already what the caller wants.
+    if (existing->config.source_path == config.source_path) return existing;
+    return make_error(ErrorCode::kExists, "mount point " + mp + " is already mounted by this daemon (config " +
+                                              existing->config.source_path + ")");
+  }
+  detach_if_dead(mp);
   if (is_mount_point(mp)) {
     return make_error(ErrorCode::kExists, "mount point " + mp + " is busy: another filesystem is mounted there");
   }
+  std::vector<OriginConfig> catalog = config.origins;
+  if (store_) {
+    auto rows = store_->runtime_origins(mp);
+    if (!rows) return rows.take_error();
+    catalog = merge_origins(config.origins, *rows);
+  }
+
   // Every enabled origin must be mountable before anything is mounted.
-  for (const auto& o : config.origins) {
+  for (const auto& o : catalog) {
     if (!o.enabled) continue;
     const OriginTypeInfo* info = find_origin_type(o.type);
     if (info == nullptr || !info->create) {
@@ -60,15 +96,29 @@ Result<MountPtr> MountTable::mount(Config config) {
 
   auto m = std::make_shared<Mount>();
   m->config = config;
+  m->catalog = catalog;
   m->mounted_at = unix_now();
   m->invalidator = std::make_shared<KernelInvalidator>();
   FederationOptions opts;
   opts.decorate = decorate_;
   opts.invalidate = [inv = m->invalidator](const std::string& p) { inv->invalidate(p); };
+  if (store_) {
+    opts.on_health_check = [store = store_, mp](const OriginRuntime& rt, const Status& s, uint32_t us) {
+      store->record_health_check({unix_now_precise(), mp, rt.config.id, s.ok(), us / 1000.0,
+                                  s.ok() ? std::string() : s.error().message});
+    };
+    opts.on_state_change = [store = store_, mp](const OriginRuntime& rt) {
+      store->save_origin_state(mp, rt.config.id, rt.health());
+    };
+  }
   m->federation = std::make_unique<Federation>(mp, config.health, events_, opts);
-  for (const auto& o : config.origins) {
+  for (const auto& o : catalog) {
     if (!o.enabled) continue;
-    if (auto s = m->federation->add_origin(o); !s) return s.error().with_context("mount " + mp);
+    std::optional<HealthState> restored;
+    if (store_) {
+      if (auto st = store_->origin_state(mp, o.id); st && *st) restored = **st;
+    }
+    if (auto s = m->federation->add_origin(o, restored); !s) return s.error().with_context("mount " + mp);
   }
   auto host = FuseHost::mount(mp, *m->federation, m->invalidator);
   if (!host) return host.take_error();
@@ -79,8 +129,11 @@ Result<MountPtr> MountTable::mount(Config config) {
     std::lock_guard lock(mu_);
     mounts_[mp] = m;
   }
-  events_.record({0, 0, "mount", mp, "", "", "mounted " + std::to_string(config.origins.size()) + " origin(s) from " +
-                                                  config.source_path});
+  if (store_) {
+    if (auto s = store_->save_mount({mp, config.source_path}); !s) spdlog::warn("cannot persist mount: {}", s.error().message);
+  }
+  events_.record({0, 0, "mount", mp, "", "", "mounted " + std::to_string(m->federation->origins()->size()) +
+                                                  " origin(s) from " + config.source_path});
   return m;
 }
 
@@ -98,6 +151,7 @@ Status MountTable::unmount(const std::string& mount_point, const std::string& wh
   }
   m->fuse.reset();
   m->federation->stop();
+  if (store_) (void)store_->forget_mount(m->config.mount_point);
   events_.record({0, 0, "unmount", m->config.mount_point, "", "", why});
   return {};
 }
@@ -115,6 +169,55 @@ void MountTable::reap() {
     spdlog::info("{} was unmounted from outside the daemon", mp);
     (void)unmount(mp, "unmounted from outside (fusermount3 -u or umount)");
   }
+}
+
+void MountTable::restore_after_crash() {
+  if (!store_) return;
+  auto stored = store_->mounts();
+  if (!stored) {
+    spdlog::warn("cannot read stored mounts: {}", stored.error().message);
+    return;
+  }
+  for (const auto& sm : *stored) {
+    auto config = parse_config_file(sm.config_path);
+    if (!config) {
+      spdlog::warn("not restoring {}: {}", sm.mount_point, config.error().message);
+      (void)store_->forget_mount(sm.mount_point);
+      continue;
+    }
+    config->mount_point = sm.mount_point;
+    auto m = mount(std::move(*config));
+    if (!m) {
+      spdlog::warn("not restoring {}: {}", sm.mount_point, m.error().message);
+    } else {
+      spdlog::info("restored mount {} after an unclean shutdown", sm.mount_point);
+    }
+  }
+}
+
+std::vector<OriginConfig> merge_origins(const std::vector<OriginConfig>& from_config,
+                                        const std::vector<RuntimeOriginRow>& runtime) {
+  std::vector<OriginConfig> out = from_config;
+  auto find = [&](const std::string& id) {
+    return std::find_if(out.begin(), out.end(), [&](const OriginConfig& o) { return o.id == id; });
+  };
+  for (const auto& r : runtime) {
+    auto it = find(r.id);
+    if (r.removed) {
+      if (it != out.end()) out.erase(it);
+      continue;
+    }
+    if (r.definition) {
+      if (it != out.end()) {
+        *it = *r.definition;
+      } else {
+        out.push_back(*r.definition);
+        it = out.end() - 1;
+      }
+    }
+    if (r.enabled && it != out.end()) it->enabled = *r.enabled;
+  }
+  return out;
 }
 
 MountPtr MountTable::find(const std::string& mount_point) const {

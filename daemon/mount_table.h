@@ -10,11 +10,16 @@
 #include "config/config.h"
 #include "federation/federation.h"
 #include "fuse/fuse_host.h"
+#include "state/state_store.h"
 
 namespace musicfs {
 
 struct Mount {
   Config config;
+  // Every origin of this mount as defined now (config file merged with run-time
+  // changes), enabled or not. Guarded by catalog_mu.
+  std::mutex catalog_mu;
+  std::vector<OriginConfig> catalog;
   int64_t mounted_at = 0;
   std::shared_ptr<KernelInvalidator> invalidator;
   std::unique_ptr<Federation> federation;
@@ -27,13 +32,16 @@ using MountPtr = std::shared_ptr<Mount>;
 
 class MountTable {
  public:
-  explicit MountTable(EventLog& events, std::function<OriginPtr(OriginPtr)> decorate)
-      : events_(events), decorate_(std::move(decorate)) {}
+  MountTable(EventLog& events, StateStore* store, std::function<OriginPtr(OriginPtr)> decorate)
+      : events_(events), store_(store), decorate_(std::move(decorate)) {}
 
   // Mounts a parsed config; returns once the mount answers requests.
   Result<MountPtr> mount(Config config);
   Status unmount(const std::string& mount_point, const std::string& why = "unmounted");
   void unmount_all();
+  // Mounts again what a crashed daemon had mounted (the mounts table survives kill -9).
+  void restore_after_crash();
+  StateStore* store() const { return store_; }
   // Drops mounts whose FUSE loop ended by itself (fusermount3 -u from outside).
   void reap();
 
@@ -44,11 +52,18 @@ class MountTable {
 
  private:
   EventLog& events_;
+  StateStore* store_;  // may be null (no persistence)
   std::function<OriginPtr(OriginPtr)> decorate_;
   std::mutex op_mu_;  // serialises mount and unmount
   mutable std::mutex mu_;  // guards mounts_
   std::map<std::string, MountPtr> mounts_;
 };
+
+// The effective origin list of a mount: the config file's origins, then run-time
+// changes on top (a run-time definition replaces the file's, a tombstone removes an
+// origin, an enable override applies to either). Documented in musicfs.toml(5).
+std::vector<OriginConfig> merge_origins(const std::vector<OriginConfig>& from_config,
+                                        const std::vector<RuntimeOriginRow>& runtime);
 
 // Canonical form of a mount point (realpath), so "/mnt/x/" and "/mnt/x" are one.
 std::string canonical_mount_point(const std::string& path);

@@ -16,9 +16,21 @@ CommandHandler events_handler() {
             auto matches = [&](const Event& e) { return e.time >= since && (kind.empty() || e.kind == kind); };
             nlohmann::json out = nlohmann::json::array();
             int64_t last = after;
-            for (const auto& e : ctx.daemon.events().since(after)) {
-              if (matches(e)) out.push_back(event_json(e));
-              last = e.id;
+            if (StateStore* store = ctx.daemon.store()) {
+              // The database holds the whole retained history, across restarts.
+              store->flush();
+              auto rows = store->events(since, kind, after);
+              if (!rows) return Reply::failure(rows.error());
+              for (const auto& e : *rows) {
+                out.push_back(event_json(e));
+                last = std::max(last, e.id);
+              }
+              for (const auto& e : ctx.daemon.events().since(last)) last = e.id;
+            } else {
+              for (const auto& e : ctx.daemon.events().since(after)) {
+                if (matches(e)) out.push_back(event_json(e));
+                last = e.id;
+              }
             }
             if (!follow) return Reply::success({{"events", out}});
             for (const auto& e : out) ctx.connection.write_line(nlohmann::json({{"event", e}}).dump() + "\n");

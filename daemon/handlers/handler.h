@@ -36,6 +36,12 @@ CommandHandler shutdown_handler();
 CommandHandler events_handler();
 CommandHandler route_explain_handler();
 CommandHandler health_handler();
+CommandHandler origins_list_handler();
+CommandHandler origins_add_handler();
+CommandHandler origins_remove_handler();
+CommandHandler origins_enable_handler();
+CommandHandler origins_disable_handler();
+CommandHandler cache_stat_handler();
 CommandHandler debug_fault_handler();
 
 }  // namespace musicfs

@@ -13,6 +13,12 @@ const std::vector<CommandHandler>& command_handlers() {
       events_handler(),
       route_explain_handler(),
       health_handler(),
+      origins_list_handler(),
+      origins_add_handler(),
+      origins_remove_handler(),
+      origins_enable_handler(),
+      origins_disable_handler(),
+      cache_stat_handler(),
 #ifdef MUSICFS_FAULT_INJECTION
       debug_fault_handler(),
 #endif

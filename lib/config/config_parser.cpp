@@ -314,7 +314,11 @@ Result<Config> parse_config_string(std::string_view text, const std::string& sou
 
 Result<Config> parse_config_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Error::from_errno(errno, "cannot read config file " + path).with_context("config");
+  if (!in) {
+    Error e = Error::from_errno(errno, "cannot read config file " + path);
+    e.code = ErrorCode::kConfig;
+    return e;
+  }
   std::ostringstream ss;
   ss << in.rdbuf();
   return parse_config_string(ss.str(), path);

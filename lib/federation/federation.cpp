@@ -13,10 +13,6 @@ namespace {
 // Listing a large remote tree can take minutes; it runs on the indexer thread only.
 constexpr auto kListDeadline = std::chrono::minutes(30);
 
-bool is_local_kind(const OriginRuntime& rt) {
-  const OriginTypeInfo* info = find_origin_type(rt.config.type);
-  return info != nullptr && !info->remote;
-}
 }  // namespace
 
 Federation::Federation(std::string mount_point, HealthConfig health, EventLog& events, FederationOptions options)
@@ -46,7 +42,7 @@ void Federation::stop() {
   for (const auto& rt : *registry_.snapshot()) registry_.drop_watches(rt->config.id);
 }
 
-Status Federation::add_origin(const OriginConfig& config) {
+Status Federation::add_origin(const OriginConfig& config, const std::optional<HealthState>& restored) {
   auto made = create_origin(config);
   if (!made) return made.take_error();
   OriginPtr origin = std::move(*made);
@@ -56,6 +52,8 @@ Status Federation::add_origin(const OriginConfig& config) {
                               static_cast<uint32_t>(health_.healthy_threshold)};
   auto rt = registry_.register_origin(config, origin, thresholds);
   if (!rt) return rt.take_error();
+  // After a restart the origin starts from its last known state, not from "unknown".
+  if (restored) (*rt)->restore(*restored);
   // Watch first, then list: a change between the two is seen by the watcher.
   start_watch(*rt);
   rescan(*rt);
@@ -67,13 +65,18 @@ Status Federation::add_origin(const OriginConfig& config) {
   return {};
 }
 
-Status Federation::remove_origin(const std::string& id) {
-  OriginRuntimePtr rt = registry_.unregister(id);
-  if (!rt) return make_error(ErrorCode::kNotFound, "no origin '" + id + "' in mount " + mount_point_);
+Status Federation::remove_origin(const std::string& id, const std::string& reason) {
+  OriginRuntimePtr rt;
   std::vector<std::string> paths;
-  tree_.for_each(rt->slot, [&](const std::string& p, const EntryAttr&) { paths.push_back(p); });
-  tree_.remove_origin(rt->slot);
-  events_.record({0, 0, "origin_removed", mount_point_, id, "", "removed from the tree"});
+  {
+    std::lock_guard lock(membership_mu_);
+    rt = registry_.unregister(id);
+    if (!rt) return make_error(ErrorCode::kNotFound, "no origin '" + id + "' in mount " + mount_point_);
+    tree_.for_each(rt->slot, [&](const std::string& p, const EntryAttr&) { paths.push_back(p); });
+    tree_.remove_origin(rt->slot);
+    registry_.release_slot(rt->slot);
+  }
+  events_.record({0, 0, reason, mount_point_, id, "", "removed from the tree"});
   check_all_unhealthy();
   for (const auto& p : paths) invalidate(p);
   invalidate("/");
@@ -102,7 +105,11 @@ void Federation::rescan(const OriginRuntimePtr& rt) {
     root = *a;
   }
   size_t n = entries.size();
-  tree_.replace_origin(rt->slot, root, std::move(entries));
+  {
+    std::lock_guard lock(membership_mu_);
+    if (registry_.get(rt->config.id) != rt) return;  // removed while we listed
+    tree_.replace_origin(rt->slot, root, std::move(entries));
+  }
   spdlog::info("origin {}: indexed {} entries", rt->config.id, n);
 }
 
@@ -145,19 +152,23 @@ void Federation::indexer_loop() {
     }
     auto deadline = SteadyClock::now() + std::chrono::milliseconds(health_.timeout_ms);
     auto attr = rt->origin->stat(job.path, deadline);
-    if (attr) {
-      tree_.upsert(rt->slot, job.path, *attr);
-      if (attr->type == EntryType::kDirectory) {
-        // Files may have landed in a new directory before its watch was added.
-        Status listed = rt->origin->list(
-            job.path, [&](ListedEntry&& e) { tree_.upsert(rt->slot, e.path, e.attr); },
-            SteadyClock::now() + kListDeadline);
-        if (!listed) spdlog::debug("origin {}: listing {} failed: {}", job.origin, job.path, listed.error().message);
+    std::vector<ListedEntry> below;
+    if (attr && attr->type == EntryType::kDirectory) {
+      // Files may have landed in a new directory before its watch was added.
+      Status listed = rt->origin->list(job.path, [&](ListedEntry&& e) { below.push_back(std::move(e)); },
+                                       SteadyClock::now() + kListDeadline);
+      if (!listed) spdlog::debug("origin {}: listing {} failed: {}", job.origin, job.path, listed.error().message);
+    }
+    if (!attr && attr.error().code != ErrorCode::kNotFound) continue;  // the health monitor deals with that
+    {
+      std::lock_guard lock(membership_mu_);
+      if (registry_.get(rt->config.id) != rt) continue;
+      if (attr) {
+        tree_.upsert(rt->slot, job.path, *attr);
+        for (const auto& e : below) tree_.upsert(rt->slot, e.path, e.attr);
+      } else {
+        tree_.remove(rt->slot, job.path);
       }
-    } else if (attr.error().code == ErrorCode::kNotFound) {
-      tree_.remove(rt->slot, job.path);
-    } else {
-      continue;  // the origin is struggling; the health monitor deals with that
     }
     invalidate(job.path);
     invalidate(std::string(split_parent(job.path).first));
@@ -180,11 +191,13 @@ void Federation::on_probe(const OriginRuntimePtr& rt, const Status& result, uint
     t = rt->apply_failure(now, result.error().message);
   }
   if (options_.on_health_check) options_.on_health_check(*rt, result, latency_us);
+  if (options_.on_state_change) options_.on_state_change(*rt);
   if (!t) return;
   note_transition(rt, *t, result ? "probe succeeded" : "probe failed: " + result.error().message);
-  // A local origin that comes back may be a different filesystem (a share mounted
-  // again): its watches point at the old one, so re-watch and re-list it.
-  if (t->to == HealthStatus::kHealthy && t->from != HealthStatus::kUnknown && is_local_kind(*rt)) {
+  // An origin that comes back may be a different filesystem (a share mounted again, a
+  // server restored from backup): its watches point at the old one and its files may
+  // have changed meanwhile, so re-watch and re-list it.
+  if (t->to == HealthStatus::kHealthy && t->from != HealthStatus::kUnknown) {
     registry_.drop_watches(rt->config.id);
     start_watch(rt);
     enqueue_index_job(rt->config.id, "/", true);
@@ -195,6 +208,7 @@ void Federation::report_read_failure(const OriginRuntimePtr& rt, const Error& er
   rt->read_errors.fetch_add(1);
   // Passive detection: a failed read counts at once, so the next read skips the origin.
   auto t = rt->apply_failure(unix_now(), err.message);
+  if (options_.on_state_change) options_.on_state_change(*rt);
   if (t) note_transition(rt, *t, "read failed: " + err.message);
 }
 
@@ -221,7 +235,7 @@ void Federation::check_all_unhealthy() {
     // Oracle fix: one event per episode, not one per read.
     if (!all_unhealthy_episode_.exchange(true)) {
       events_.record({0, 0, "all_origins_unhealthy", mount_point_, "", "",
-                      "every origin is unhealthy; reads try the least-bad origin and the cache"},
+                      "every origin is unhealthy; reads try the least-bad origin"},
                      true);
     }
   } else {

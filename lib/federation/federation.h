@@ -38,6 +38,8 @@ struct FederationOptions {
   std::function<void(const std::string&)> invalidate;
   // Told the outcome of every health probe (the state store keeps the history).
   std::function<void(const OriginRuntime&, const Status&, uint32_t latency_us)> on_health_check;
+  // Told after any change of an origin's health state (probe or failed read).
+  std::function<void(const OriginRuntime&)> on_state_change;
   size_t io_threads_per_origin = 4;
 };
 
@@ -50,8 +52,9 @@ class Federation {
 
   // Registers an origin, indexes it and starts watching it. Fails when its type
   // cannot be mounted, its id is taken, or it cannot be created.
-  Status add_origin(const OriginConfig& config);
-  Status remove_origin(const std::string& id);
+  Status add_origin(const OriginConfig& config, const std::optional<HealthState>& restored = std::nullopt);
+  // `reason` becomes the event kind: origin_removed or origin_disabled.
+  Status remove_origin(const std::string& id, const std::string& reason = "origin_removed");
   void start();  // starts the health monitor
   void stop();
 
@@ -94,6 +97,10 @@ class Federation {
 
   VirtualTree tree_;
   OriginRegistry registry_;
+  // Held while an origin leaves (unregister + clearing its index entries) and while the
+  // indexer writes an origin's entries, so a late index update can never put back
+  // entries of an origin that is gone. Never held during origin I/O.
+  std::mutex membership_mu_;
   std::unique_ptr<HealthMonitor> monitor_;
   std::atomic<bool> all_unhealthy_episode_{false};
 

@@ -44,7 +44,6 @@ OriginRuntimePtr OriginRegistry::unregister(const std::string& id) {
       }
     }
     if (!removed) return nullptr;
-    slots_used_[removed->slot] = false;
     list_.store(OriginListPtr(std::move(next)));
     if (auto it = watch_handles_.find(id); it != watch_handles_.end()) {
       handles = std::move(it->second);
@@ -56,6 +55,11 @@ OriginRuntimePtr OriginRegistry::unregister(const std::string& id) {
   spdlog::info("unregistering origin {}; dropping {} watch handle(s)", id, handles.size());
   handles.clear();
   return removed;
+}
+
+void OriginRegistry::release_slot(OriginSlot slot) {
+  std::lock_guard lock(mu_);
+  if (slot < slots_used_.size()) slots_used_[slot] = false;
 }
 
 void OriginRegistry::register_watch(const std::string& id, std::unique_ptr<WatchHandle> handle) {

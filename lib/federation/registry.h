@@ -22,7 +22,10 @@ class OriginRegistry {
   // Registers an origin and gives it a slot in the index. Fails on a duplicate id.
   Result<OriginRuntimePtr> register_origin(OriginConfig config, OriginPtr origin, HealthThresholds thresholds);
   // Removes the origin and drops its watch handles. Returns the runtime, or nullptr.
+  // Its slot stays reserved until release_slot(), so the caller can clear the index
+  // first without a new origin landing in the same slot meanwhile.
   OriginRuntimePtr unregister(const std::string& id);
+  void release_slot(OriginSlot slot);
 
   void register_watch(const std::string& id, std::unique_ptr<WatchHandle> handle);
   void drop_watches(const std::string& id);

@@ -74,9 +74,13 @@ Result<Reply> decode_reply(std::string_view line) {
   if (r.ok) {
     if (j.contains("result")) r.result = j["result"];
   } else {
-    const auto& e = j.value("error", nlohmann::json::object());
-    r.error_code = e.value("code", "internal");
-    r.error_message = e.value("message", "unknown error");
+    r.error_code = "internal";
+    r.error_message = "unknown error";
+    auto e = j.find("error");
+    if (e != j.end() && e->is_object()) {
+      if (auto c = e->find("code"); c != e->end() && c->is_string()) r.error_code = c->get<std::string>();
+      if (auto m = e->find("message"); m != e->end() && m->is_string()) r.error_message = m->get<std::string>();
+    }
   }
   return r;
 }

@@ -64,7 +64,12 @@ std::optional<int64_t> parse_since(std::string_view text, int64_t now) {
                           "%Y-%m-%dT%H:%M", "%Y-%m-%d"}) {
     tm = std::tm{};
     end = strptime(s.c_str(), fmt, &tm);
-    if (end != nullptr && *end == '\0') return static_cast<int64_t>(timegm(&tm));
+    if (end != nullptr && *end == '\0') {
+      std::tm asked = tm;
+      time_t t = timegm(&tm);  // normalises 2026-02-30 into March: compare to catch it
+      if (tm.tm_mday != asked.tm_mday || tm.tm_mon != asked.tm_mon) return std::nullopt;
+      return static_cast<int64_t>(t);
+    }
   }
   return std::nullopt;
 }

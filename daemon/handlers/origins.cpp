@@ -1,0 +1,145 @@
+// origins-list, origins-add, origins-remove, origins-enable, origins-disable.
+// Run-time changes take effect at once in the live tree and are persisted in the
+// state database, so they survive restarts (merge rules: musicfs.toml(5)).
+#include "config/origin_json.h"
+#include "daemon.h"
+#include "handlers/handler.h"
+#include "handlers/json_views.h"
+
+namespace musicfs {
+
+namespace {
+
+Result<MountPtr> target_mount(HandlerContext& ctx) {
+  auto mp = string_arg(ctx.args, "mount", false);
+  if (!mp) return mp.take_error();
+  return ctx.daemon.mounts().resolve(*mp);
+}
+
+// The catalog entry for id, or nullptr. Caller holds m.catalog_mu.
+OriginConfig* catalog_entry(Mount& m, const std::string& id) {
+  for (auto& o : m.catalog) {
+    if (o.id == id) return &o;
+  }
+  return nullptr;
+}
+
+bool defined_in_config(const Mount& m, const std::string& id) { return m.config.find_origin(id) != nullptr; }
+
+Reply list(HandlerContext& ctx) {
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& m : ctx.daemon.mounts().list()) {
+    auto live = m->federation->origins();
+    std::lock_guard lock(m->catalog_mu);
+    for (const auto& o : m->catalog) {
+      nlohmann::json row = {{"mount", m->config.mount_point}, {"id", o.id},          {"type", o.type},
+                            {"priority", o.priority},        {"enabled", o.enabled}, {"status", "disabled"},
+                            {"files", 0},                    {"source", defined_in_config(*m, o.id) ? "config" : "runtime"}};
+      for (const auto& rt : *live) {
+        if (rt->config.id == o.id) {
+          nlohmann::json j = origin_json(*rt, m->federation->tree());
+          row["status"] = j["status"];
+          row["files"] = j["files"];
+          row["location"] = j["location"];
+        }
+      }
+      rows.push_back(row);
+    }
+  }
+  return Reply::success({{"origins", rows}});
+}
+
+Reply add(HandlerContext& ctx) {
+  auto m = target_mount(ctx);
+  if (!m) return Reply::failure(m.error());
+  auto def = ctx.args.find("origin");
+  if (def == ctx.args.end()) return Reply::failure("invalid_argument", "missing argument 'origin'");
+  // The same validation as a [[origins]] table in the config file.
+  auto o = origin_from_json(*def, "origins add");
+  if (!o) return Reply::failure(o.error());
+  Mount& mount = **m;
+  std::lock_guard lock(mount.catalog_mu);
+  if (catalog_entry(mount, o->id) != nullptr) {
+    return Reply::failure("exists", "origin '" + o->id + "' already exists in " + mount.config.mount_point);
+  }
+  if (o->enabled) {
+    if (auto s = mount.federation->add_origin(*o); !s) return Reply::failure(s.error());
+  }
+  if (StateStore* store = ctx.daemon.store()) {
+    if (auto s = store->save_runtime_origin({mount.config.mount_point, o->id, *o, std::nullopt, false}); !s) {
+      (void)mount.federation->remove_origin(o->id);
+      return Reply::failure(s.error());
+    }
+  }
+  mount.catalog.push_back(*o);
+  mount.federation->wait_index_idle();
+  nlohmann::json j = origin_to_json(*o);
+  j["mount"] = mount.config.mount_point;
+  if (auto rt = mount.federation->registry().get(o->id)) j["files"] = mount.federation->tree().file_count(rt->slot);
+  return Reply::success(j);
+}
+
+Reply remove(HandlerContext& ctx) {
+  auto m = target_mount(ctx);
+  if (!m) return Reply::failure(m.error());
+  auto id = string_arg(ctx.args, "id");
+  if (!id) return Reply::failure(id.error());
+  Mount& mount = **m;
+  std::lock_guard lock(mount.catalog_mu);
+  OriginConfig* entry = catalog_entry(mount, *id);
+  if (entry == nullptr) return Reply::failure("not_found", "no origin '" + *id + "' in " + mount.config.mount_point);
+  if (entry->enabled) (void)mount.federation->remove_origin(*id);
+  if (StateStore* store = ctx.daemon.store()) {
+    // A config-file origin needs a tombstone to stay removed; a run-time one is forgotten.
+    Status s = defined_in_config(mount, *id)
+                   ? store->save_runtime_origin({mount.config.mount_point, *id, std::nullopt, std::nullopt, true})
+                   : store->delete_runtime_origin(mount.config.mount_point, *id);
+    if (!s) return Reply::failure(s.error());
+  }
+  mount.catalog.erase(mount.catalog.begin() + (entry - mount.catalog.data()));
+  return Reply::success({{"mount", mount.config.mount_point}, {"id", *id}});
+}
+
+Reply set_enabled(HandlerContext& ctx, bool enabled) {
+  auto m = target_mount(ctx);
+  if (!m) return Reply::failure(m.error());
+  auto id = string_arg(ctx.args, "id");
+  if (!id) return Reply::failure(id.error());
+  Mount& mount = **m;
+  std::lock_guard lock(mount.catalog_mu);
+  OriginConfig* entry = catalog_entry(mount, *id);
+  if (entry == nullptr) return Reply::failure("not_found", "no origin '" + *id + "' in " + mount.config.mount_point);
+  if (entry->enabled != enabled) {
+    if (enabled) {
+      OriginConfig copy = *entry;
+      copy.enabled = true;
+      if (auto s = mount.federation->add_origin(copy); !s) return Reply::failure(s.error());
+      mount.federation->wait_index_idle();
+    } else {
+      (void)mount.federation->remove_origin(*id, "origin_disabled");
+    }
+    entry->enabled = enabled;
+  }
+  if (StateStore* store = ctx.daemon.store()) {
+    std::optional<OriginConfig> def;
+    if (!defined_in_config(mount, *id)) def = *entry;
+    if (auto s = store->save_runtime_origin({mount.config.mount_point, *id, def, enabled, false}); !s) {
+      return Reply::failure(s.error());
+    }
+  }
+  return Reply::success({{"mount", mount.config.mount_point}, {"id", *id}, {"enabled", enabled}});
+}
+
+}  // namespace
+
+CommandHandler origins_list_handler() { return {"origins-list", list}; }
+CommandHandler origins_add_handler() { return {"origins-add", add}; }
+CommandHandler origins_remove_handler() { return {"origins-remove", remove}; }
+CommandHandler origins_enable_handler() {
+  return {"origins-enable", [](HandlerContext& ctx) { return set_enabled(ctx, true); }};
+}
+CommandHandler origins_disable_handler() {
+  return {"origins-disable", [](HandlerContext& ctx) { return set_enabled(ctx, false); }};
+}
+
+}  // namespace musicfs

@@ -1,0 +1,110 @@
+#pragma once
+// The daemon's persistent state in one SQLite file (WAL mode, schema versioned with
+// PRAGMA user_version and forward migrations). All writes go through one writer
+// thread that batches them in transactions; reads use a second connection, which WAL
+// lets run beside the writer. A kill -9 loses at most what was still queued (the
+// check in flight), never the database: SQLite's journal keeps it consistent.
+//
+// Tables:
+//   mounts         mount points to restore after a crash (cleared on clean shutdown)
+//   origins        run-time changes per (mount, origin): added definitions, enable
+//                  overrides, removal tombstones (see musicfs.toml(5), MERGE RULES)
+//   origin_state   each origin's last health state
+//   health_checks  probe history: time, origin, ok, latency, error
+//   events         the event log
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "config/config.h"
+#include "federation/event_log.h"
+#include "federation/health_state.h"
+#include "state/sqlite_db.h"
+
+namespace musicfs {
+
+constexpr int kSchemaVersion = 1;
+
+struct RuntimeOriginRow {
+  std::string mount;
+  std::string id;
+  std::optional<OriginConfig> definition;  // set when added at run time
+  std::optional<bool> enabled;             // enable/disable override
+  bool removed = false;                    // tombstone for a config-file origin
+};
+
+struct HealthCheckRow {
+  double time = 0;
+  std::string mount;
+  std::string origin;
+  bool ok = false;
+  double latency_ms = 0;
+  std::string error;
+};
+
+struct StoredMount {
+  std::string mount_point;
+  std::string config_path;
+};
+
+class StateStore {
+ public:
+  // Opens (creating and migrating as needed) state_dir/musicfs.db.
+  static Result<std::unique_ptr<StateStore>> open(const std::string& path);
+  ~StateStore();
+
+  const std::string& path() const { return path_; }
+
+  // --- asynchronous writes (writer thread) ---
+  void record_event(const Event& e);
+  void record_health_check(const HealthCheckRow& row);
+  void save_origin_state(const std::string& mount, const std::string& origin, const HealthState& s);
+  void prune(int64_t older_than_unix);
+  // Blocks until every queued write is committed (tests, shutdown, CLI writes).
+  void flush();
+
+  // --- synchronous writes (rare, user-initiated; committed before returning) ---
+  Status save_mount(const StoredMount& m);
+  Status forget_mount(const std::string& mount_point);
+  Status clear_mounts();
+  Status save_runtime_origin(const RuntimeOriginRow& row);
+  Status delete_runtime_origin(const std::string& mount, const std::string& id);
+
+  // --- reads ---
+  Result<std::vector<StoredMount>> mounts();
+  Result<std::vector<RuntimeOriginRow>> runtime_origins(const std::string& mount);
+  Result<std::optional<HealthState>> origin_state(const std::string& mount, const std::string& origin);
+  Result<std::vector<HealthCheckRow>> health_checks(double since, const std::string& origin);
+  Result<std::vector<Event>> events(int64_t since, const std::string& kind, int64_t after_id);
+  Result<int64_t> max_event_id();
+  Result<std::string> integrity_check();
+
+ private:
+  StateStore() = default;
+  void enqueue(std::function<void(SqliteDb&)> write);
+  void writer_loop();
+  template <typename Fn>
+  Status write_now(Fn&& fn);
+
+  std::string path_;
+  SqliteDb writer_db_;
+  SqliteDb reader_db_;
+  std::mutex reader_mu_;  // one reader connection, serialised
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::condition_variable idle_cv_;
+  std::deque<std::function<void(SqliteDb&)>> queue_;
+  bool busy_ = false;
+  bool stopping_ = false;
+  std::thread writer_;
+};
+
+// Forward migrations: migrations()[i] brings the schema from version i to i+1.
+const std::vector<std::string>& schema_migrations();
+
+}  // namespace musicfs
