@@ -13,7 +13,10 @@ CommandHandler mount_handler() {
             if (!override_mp) return Reply::failure(override_mp.error());
             auto config = parse_config_file(*path);
             if (!config) return Reply::failure(config.error());
-            if (!override_mp->empty()) config->mount_point = *override_mp;
+            if (!override_mp->empty()) {
+              config->mount_point = *override_mp;
+              config->mount_point_line = 0;  // given on the command line, not in the file
+            }
             auto m = ctx.daemon.mounts().mount(std::move(*config));
             if (!m) return Reply::failure(m.error());
             return Reply::success(mount_json(**m));

@@ -49,6 +49,7 @@ struct HealthConfig {
 struct Config {
   std::string source_path;  // the file it was read from, for messages
   std::string mount_point;
+  int mount_point_line = 0;  // where mount_point was set, for messages
   std::string cache_dir;
   std::string state_dir;  // optional; defaults beside cache_dir
   std::vector<OriginConfig> origins;

@@ -255,6 +255,7 @@ Result<Config> parse_root(const toml::table& root, const Located& loc) {
   auto mp = get_string(root, "mount_point", "", loc, true);
   if (!mp) return mp.take_error();
   c.mount_point = *mp;
+  if (const toml::node* n = root.get("mount_point")) c.mount_point_line = static_cast<int>(n->source().begin.line);
   auto cd = get_string(root, "cache_dir", "", loc, true);
   if (!cd) return cd.take_error();
   c.cache_dir = cd->empty() ? default_cache_dir() : *cd;
@@ -335,14 +336,15 @@ Status check_mount_point(const Config& config) {
     return make_error(ErrorCode::kConfig,
                       config.source_path + ": mount_point: missing (set it in the file or pass MOUNTPOINT)");
   }
+  std::string where = config.source_path;
+  if (config.mount_point_line > 0) where += ":" + std::to_string(config.mount_point_line);
   struct stat st {};
   if (::stat(config.mount_point.c_str(), &st) != 0) {
-    return make_error(ErrorCode::kConfig, config.source_path + ": mount_point: '" + config.mount_point +
-                                              "' does not exist (create the directory first)");
+    return make_error(ErrorCode::kConfig,
+                      where + ": mount_point: '" + config.mount_point + "' does not exist (create the directory first)");
   }
   if (!S_ISDIR(st.st_mode)) {
-    return make_error(ErrorCode::kConfig,
-                      config.source_path + ": mount_point: '" + config.mount_point + "' is not a directory");
+    return make_error(ErrorCode::kConfig, where + ": mount_point: '" + config.mount_point + "' is not a directory");
   }
   return {};
 }

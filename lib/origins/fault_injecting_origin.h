@@ -40,7 +40,9 @@ class FaultInjectingOrigin : public Origin, public std::enable_shared_from_this<
   std::unique_ptr<WatchHandle> watch(ChangeCallback callback) override { return inner_->watch(std::move(callback)); }
 
   void set_fault(const FaultSpec& spec);
-  // Steady-clock seconds of every data call (open or read) since the last set_fault.
+  // Steady-clock seconds of every read since the last set_fault. Opens are neither
+  // counted nor failed: a failing origin shows up on the read path, where the retry
+  // schedule is measured, one call per attempt.
   std::vector<double> data_call_times() const;
 
   // Applies the current fault to one call; returns an error when the call must fail.

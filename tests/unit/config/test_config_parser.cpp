@@ -422,9 +422,7 @@ TEST_CASE("check_mount_point: missing and unset mount points", "[config]") {
   }
 }
 
-// check_mount_point reports the file and the key but not the line of `mount_point`:
-// Config does not remember where mount_point was set (config_parser.cpp, check_mount_point).
-TEST_CASE("check_mount_point names the line of a nonexistent mount_point", "[config][!mayfail]") {
+TEST_CASE("check_mount_point names the line of a nonexistent mount_point", "[config]") {
   test::TempDir dir("cfg");
   auto r = parse_config_string("\n\nmount_point = \"" + (dir / "absent") + "\"\n", "test.toml");
   REQUIRE(r.ok());

