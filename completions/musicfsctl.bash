@@ -12,11 +12,23 @@ _musicfsctl_mounts()
     done </proc/mounts
 }
 
-# Origin ids known to the running daemon (first column of `status` rows).
+# Origin ids known to the running daemon, from `musicfsctl --json origins list`
+# (every origin of every mount, enabled or not), one per line. The JSON is read
+# with grep and sed: an id is only letters, digits, '-', '_' and '.', so it
+# needs no unescaping. Prints nothing when no daemon answers (within 2 s).
+# Arguments: the musicfsctl to run, then options such as --socket PATH.
 _musicfsctl_origins()
 {
-    musicfsctl "$@" status 2>/dev/null |
-        awk -F'\t' 'NF == 7 && $1 != "ORIGIN" { print $1 }'
+    local ctl=$1
+    shift
+    command -v "$ctl" >/dev/null 2>&1 || ctl=musicfsctl
+    command -v "$ctl" >/dev/null 2>&1 || return 0
+    local -a limit=()
+    command -v timeout >/dev/null 2>&1 && limit=(timeout 2)
+    "${limit[@]}" "$ctl" "$@" --json origins list 2>/dev/null |
+        grep -o '"id": *"[^"]*"' |
+        sed 's/^"id": *"\(.*\)"$/\1/' |
+        sort -u
 }
 
 _musicfsctl()
@@ -24,14 +36,20 @@ _musicfsctl()
     local cur prev words cword split
     _init_completion -s || return
 
-    local subcommands="mount unmount status events route-explain health daemon"
+    local subcommands="mount unmount status events route-explain health origins cache daemon"
     local globals="--socket --json --log-level --version --help"
-    local event_kinds="origin_added origin_removed origin_healthy origin_degraded
-        origin_unhealthy failover all_origins_unhealthy mount unmount"
+    local event_kinds="origin_added origin_removed origin_disabled origin_healthy
+        origin_degraded origin_unhealthy failover all_origins_unhealthy mount unmount"
+    local origin_types="local nfs smb s3 sftp"
+    # Keys of the origin types other than id, origin_type, priority, enabled
+    # and path, for `origins add --set KEY=VALUE` (musicfs.toml(5)).
+    local origin_keys="bucket= prefix= region= endpoint= path_style= credentials_file=
+        profile= refresh_interval_secs= host= port= user= identity_file= known_hosts="
 
-    # Find the subcommand (and `daemon stop`), skipping global options and
-    # their arguments; remember --socket for the origin-id lookup.
-    local i sub="" subsub="" word
+    # Find the subcommand and its action (`daemon stop`, `origins add`,
+    # `cache stat`), skipping options and their arguments; remember --socket
+    # for the origin-id lookup.
+    local i sub="" action="" word
     local -a socket_args=()
     for ((i = 1; i < cword; i++)); do
         word=${words[i]}
@@ -46,11 +64,25 @@ _musicfsctl()
                 -*) ;;
                 *) sub=$word ;;
             esac
-        elif [[ $sub == daemon && $word == stop ]]; then
-            subsub=stop
-        elif [[ $sub == daemon && $word == --state-dir ]]; then
-            ((i++))
+            continue
         fi
+        case $word in
+            -c | --config | --since | --kind | --mount | --origin | --state-dir | \
+                --type | --priority | --path | --set)
+                ((i++))
+                ;;
+            -*) ;;
+            *)
+                if [[ -z $action ]]; then
+                    case $sub/$word in
+                        daemon/stop | cache/stat | origins/list | origins/add | \
+                            origins/remove | origins/enable | origins/disable)
+                            action=$word
+                            ;;
+                    esac
+                fi
+                ;;
+        esac
     done
 
     # Arguments of options.
@@ -67,7 +99,7 @@ _musicfsctl()
             _filedir
             return
             ;;
-        --state-dir)
+        --state-dir | --path)
             _filedir -d
             return
             ;;
@@ -79,13 +111,28 @@ _musicfsctl()
             COMPREPLY=($(compgen -W "$event_kinds" -- "$cur"))
             return
             ;;
+        --type)
+            COMPREPLY=($(compgen -W "$origin_types" -- "$cur"))
+            return
+            ;;
+        --priority)
+            return
+            ;;
+        --set)
+            if [[ $cur != *=* ]]; then
+                COMPREPLY=($(compgen -W "$origin_keys" -- "$cur"))
+                [[ ${#COMPREPLY[@]} -gt 0 ]] && compopt -o nospace 2>/dev/null
+            fi
+            return
+            ;;
         --mount)
             local IFS=$'\n'
             COMPREPLY=($(compgen -W "$(_musicfsctl_mounts)" -- "$cur"))
             return
             ;;
         --origin)
-            COMPREPLY=($(compgen -W "$(_musicfsctl_origins "${socket_args[@]}")" -- "$cur"))
+            local IFS=$'\n'
+            COMPREPLY=($(compgen -W "$(_musicfsctl_origins "${words[0]}" "${socket_args[@]}")" -- "$cur"))
             return
             ;;
     esac
@@ -130,11 +177,45 @@ _musicfsctl()
             fi
             ;;
         health)
-            COMPREPLY=($(compgen -W "--check --origin --json --help" -- "$cur"))
+            COMPREPLY=($(compgen -W "--check --origin --history --summary --since --json --help" -- "$cur"))
+            ;;
+        origins)
+            case $action in
+                "")
+                    if [[ $cur == -* ]]; then
+                        COMPREPLY=($(compgen -W "--json --help" -- "$cur"))
+                    else
+                        COMPREPLY=($(compgen -W "list add remove enable disable" -- "$cur"))
+                    fi
+                    ;;
+                list)
+                    COMPREPLY=($(compgen -W "--json --help" -- "$cur"))
+                    ;;
+                add)
+                    # The ID is new: nothing to offer for it.
+                    [[ $cur == -* ]] &&
+                        COMPREPLY=($(compgen -W "--type --priority --path --set --disabled --mount --json --help" -- "$cur"))
+                    ;;
+                remove | enable | disable)
+                    if [[ $cur == -* ]]; then
+                        COMPREPLY=($(compgen -W "--mount --json --help" -- "$cur"))
+                    else
+                        local IFS=$'\n'
+                        COMPREPLY=($(compgen -W "$(_musicfsctl_origins "${words[0]}" "${socket_args[@]}")" -- "$cur"))
+                    fi
+                    ;;
+            esac
+            ;;
+        cache)
+            if [[ -n $action || $cur == -* ]]; then
+                COMPREPLY=($(compgen -W "--json --help" -- "$cur"))
+            else
+                COMPREPLY=($(compgen -W "stat" -- "$cur"))
+            fi
             ;;
         daemon)
-            if [[ -n $subsub ]]; then
-                [[ $cur == -* ]] && COMPREPLY=($(compgen -W "--help" -- "$cur"))
+            if [[ -n $action ]]; then
+                [[ $cur == -* ]] && COMPREPLY=($(compgen -W "--json --help" -- "$cur"))
             elif [[ $cur == -* ]]; then
                 COMPREPLY=($(compgen -W "--state-dir --json --help" -- "$cur"))
             else

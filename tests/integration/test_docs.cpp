@@ -1,6 +1,7 @@
 // The user documentation stays in step with the program: both man pages render with
-// no warnings, the bash completion offers the subcommands and the events flags, and
-// every subcommand that `musicfsctl --help` lists is documented in musicfsctl(1).
+// no warnings, the bash completion offers the subcommands, their actions (origins,
+// cache, daemon) and the events and health flags, and every subcommand that
+// `musicfsctl --help` lists is documented in musicfsctl(1).
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -66,13 +67,14 @@ TEST_CASE("both man pages pass mandoc's lint with no warnings", "[docs]") {
   }
 }
 
-TEST_CASE("the bash completion offers the subcommands and the events flags", "[docs]") {
+TEST_CASE("the bash completion offers the subcommands, their actions and flags", "[docs]") {
   if (::access(kBashCompletionLib.c_str(), R_OK) != 0) {
     skip_test("bash-completion is not installed (scripts/install-deps.sh installs it)");
   }
   auto subcommands = complete({"musicfsctl", ""});
   INFO("COMPREPLY: " << Catch::Detail::stringify(subcommands));
-  for (const std::string& sub : std::vector<std::string>{"mount", "unmount", "status", "events", "daemon"}) {
+  for (const std::string& sub :
+       std::vector<std::string>{"mount", "unmount", "status", "events", "health", "origins", "cache", "daemon"}) {
     CHECK(contains(subcommands, sub));
   }
   CHECK_FALSE(contains(subcommands, "debug-fault"));
@@ -84,6 +86,34 @@ TEST_CASE("the bash completion offers the subcommands and the events flags", "[d
 
   auto daemon_words = complete({"musicfsctl", "daemon", ""});
   CHECK(contains(daemon_words, "stop"));
+
+  auto origins_words = complete({"musicfsctl", "origins", ""});
+  INFO("COMPREPLY: " << Catch::Detail::stringify(origins_words));
+  for (const std::string& action : std::vector<std::string>{"list", "add", "remove", "enable", "disable"}) {
+    CHECK(contains(origins_words, action));
+  }
+
+  auto cache_words = complete({"musicfsctl", "cache", ""});
+  INFO("COMPREPLY: " << Catch::Detail::stringify(cache_words));
+  CHECK(contains(cache_words, "stat"));
+
+  auto add_flags = complete({"musicfsctl", "origins", "add", "nas2", "--"});
+  INFO("COMPREPLY: " << Catch::Detail::stringify(add_flags));
+  for (const std::string& flag : std::vector<std::string>{"--type", "--priority", "--path", "--set", "--disabled", "--mount"}) {
+    CHECK(contains(add_flags, flag));
+  }
+
+  auto types = complete({"musicfsctl", "origins", "add", "nas2", "--type", ""});
+  INFO("COMPREPLY: " << Catch::Detail::stringify(types));
+  for (const std::string& type : std::vector<std::string>{"local", "nfs", "smb", "s3", "sftp"}) {
+    CHECK(contains(types, type));
+  }
+
+  auto health_flags = complete({"musicfsctl", "health", "--"});
+  INFO("COMPREPLY: " << Catch::Detail::stringify(health_flags));
+  for (const std::string& flag : std::vector<std::string>{"--check", "--origin", "--history", "--summary", "--since"}) {
+    CHECK(contains(health_flags, flag));
+  }
 }
 
 TEST_CASE("every subcommand in musicfsctl --help is documented in musicfsctl(1)", "[docs]") {
