@@ -359,4 +359,92 @@ TmpfsMount::~TmpfsMount() {
   if (mounted_ && is_mounted_at(where_)) ::umount2(where_.c_str(), MNT_DETACH);
 }
 
+StreamingProcess::StreamingProcess(const std::vector<std::string>& argv) {
+  int out[2], err[2];
+  if (::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
+  if (::pipe2(err, O_CLOEXEC) != 0) {
+    ::close(out[0]);
+    ::close(out[1]);
+    throw std::runtime_error("pipe");
+  }
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    ::dup2(out[1], 1);
+    ::dup2(err[1], 2);
+    int null = ::open("/dev/null", O_RDONLY);
+    ::dup2(null, 0);
+    std::vector<char*> a;
+    for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
+    a.push_back(nullptr);
+    ::execvp(a[0], a.data());
+    ::_exit(127);
+  }
+  ::close(out[1]);
+  ::close(err[1]);
+  out_fd_ = out[0];
+  err_fd_ = err[0];
+  if (pid_ < 0) throw std::runtime_error("fork");
+}
+
+void StreamingProcess::pump(int timeout_ms) {
+  struct pollfd fds[2] = {{out_fd_, POLLIN, 0}, {err_fd_, POLLIN, 0}};
+  if (out_fd_ < 0 && err_fd_ < 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(timeout_ms));
+    return;
+  }
+  if (::poll(fds, 2, timeout_ms) <= 0) return;
+  for (int i = 0; i < 2; ++i) {
+    if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+    char buf[65536];
+    ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
+    if (n <= 0) {
+      ::close(fds[i].fd);
+      (i == 0 ? out_fd_ : err_fd_) = -1;
+    } else {
+      (i == 0 ? out_buf_ : err_).append(buf, static_cast<size_t>(n));
+    }
+  }
+}
+
+std::optional<std::string> StreamingProcess::read_line(std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (auto nl = out_buf_.find('\n'); nl != std::string::npos) {
+      std::string line = out_buf_.substr(0, nl);
+      out_buf_.erase(0, nl + 1);
+      return line;
+    }
+    if (out_fd_ < 0) return std::nullopt;
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+    if (left <= 0) return std::nullopt;
+    pump(static_cast<int>(std::min<int64_t>(left, 100)));
+  }
+}
+
+bool StreamingProcess::running() {
+  if (pid_ <= 0 || status_) return false;
+  int status = 0;
+  if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+    status_ = status;
+    return false;
+  }
+  return true;
+}
+
+int StreamingProcess::kill_and_wait(int sig) {
+  if (running()) {
+    ::kill(pid_, sig);
+    int status = 0;
+    if (::waitpid(pid_, &status, 0) == pid_) status_ = status;
+  }
+  return status_.value_or(-1);
+}
+
+StreamingProcess::~StreamingProcess() {
+  kill_and_wait(SIGKILL);
+  if (out_fd_ >= 0) ::close(out_fd_);
+  if (err_fd_ >= 0) ::close(err_fd_);
+}
+
+
 }  // namespace musicfs::test

@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,17 @@ struct CommandResult {
 // Runs a program with arguments, capturing stdout/stderr, killing it after `timeout`.
 CommandResult run_program(const std::vector<std::string>& argv, std::chrono::milliseconds timeout = std::chrono::seconds(30),
                           const std::map<std::string, std::string>& env = {});
+
+// Runs `musicfsctl <args...>` (no --socket added), e.g. against a socket with no daemon.
+CommandResult run_ctl(const std::vector<std::string>& args, std::chrono::milliseconds timeout = std::chrono::seconds(30),
+                      const std::map<std::string, std::string>& env = {});
+
+// True when something is mounted exactly at `path` (per /proc/self/mounts).
+bool is_mounted(const std::string& path);
+
+// True while process `pid` exists and is not a zombie (works for processes that are
+// not our children, e.g. a daemon started detached by `musicfsctl mount`).
+bool process_alive(int pid);
 
 class TempDir {
  public:
@@ -68,6 +80,9 @@ class Daemon {
   void restart();    // start again on the same socket and state dir
   bool running() const;
   std::string log() const;
+  // Waits up to `timeout` for the daemon process to end; returns its raw wait status
+  // (use WIFEXITED/WEXITSTATUS), or nullopt if it is still running.
+  std::optional<int> wait_exit(std::chrono::milliseconds timeout);
 
  private:
   void start();
@@ -75,6 +90,7 @@ class Daemon {
   std::string state_dir_;
   std::string log_path_;
   int pid_ = -1;
+  mutable std::optional<int> exit_status_;  // set once the process has been reaped
 };
 
 struct OriginSpec {
@@ -129,6 +145,34 @@ class TmpfsMount {
  private:
   std::string where_;
   bool mounted_ = false;
+};
+
+// A child process whose stdout is read line by line while it runs (e.g.
+// `musicfsctl events --follow`). stderr is collected separately. The destructor kills
+// (SIGKILL) and reaps the child if it is still running.
+class StreamingProcess {
+ public:
+  explicit StreamingProcess(const std::vector<std::string>& argv);
+  ~StreamingProcess();
+  StreamingProcess(const StreamingProcess&) = delete;
+  StreamingProcess& operator=(const StreamingProcess&) = delete;
+  int pid() const { return pid_; }
+  // The next complete stdout line (without '\n'), or nullopt if none arrives within
+  // `timeout` or stdout reached end of file.
+  std::optional<std::string> read_line(std::chrono::milliseconds timeout);
+  // Sends `sig` and reaps the child; returns its raw wait status (WIFSIGNALED etc.).
+  int kill_and_wait(int sig);
+  bool running();
+  const std::string& err() const { return err_; }
+
+ private:
+  void pump(int timeout_ms);  // one poll round over stdout and stderr
+  int pid_ = -1;
+  int out_fd_ = -1;
+  int err_fd_ = -1;
+  std::string out_buf_;
+  std::string err_;
+  std::optional<int> status_;
 };
 
 }  // namespace musicfs::test
