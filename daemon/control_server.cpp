@@ -171,7 +171,9 @@ void ControlServer::serve(int fd) {
         reply = Reply::failure("internal", std::string("internal error: ") + ex.what());
       }
     }
-    if (!conn.write_line(encode_reply(reply))) return;
+    bool sent = conn.write_line(encode_reply(reply));
+    conn.run_after_reply();
+    if (!sent) return;
   }
 }
 

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "protocol/protocol.h"
 #include "util/unique_fd.h"
@@ -24,9 +25,16 @@ class Connection {
   // True when the peer has closed its end (used to end a stream).
   bool peer_closed() const;
   int fd() const { return fd_; }
+  // Runs once the handler's reply has been written (e.g. stopping the daemon, which
+  // must not race the reply that confirms it).
+  void after_reply(std::function<void()> fn) { after_reply_ = std::move(fn); }
+  void run_after_reply() {
+    if (after_reply_) std::exchange(after_reply_, nullptr)();
+  }
 
  private:
   int fd_;
+  std::function<void()> after_reply_;
 };
 
 class ControlServer {

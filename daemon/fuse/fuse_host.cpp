@@ -88,7 +88,15 @@ Result<std::unique_ptr<FuseHost>> FuseHost::mount(const std::string& mount_point
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   struct stat st {};
-  if (::stat(mount_point.c_str(), &st) == 0) host->dev_ = st.st_dev;
+  if (::stat(mount_point.c_str(), &st) == 0) {
+    host->dev_ = st.st_dev;
+    // The kernel caps FUSE readahead at the bdi's 128 KiB default (INIT can only lower
+    // it), so a sequential reader would cost one daemon round trip per 128 KiB. Raise
+    // it to 1 MiB, matching our largest request; only root may, and failing is harmless.
+    std::ofstream ra("/sys/class/bdi/" + std::to_string(major(st.st_dev)) + ":" + std::to_string(minor(st.st_dev)) +
+                     "/read_ahead_kb");
+    if (ra) ra << "1024";
+  }
   return host;
 }
 

@@ -9,7 +9,8 @@ namespace musicfs {
 // everything and exits 0, exactly as on SIGTERM.
 CommandHandler shutdown_handler() {
   return {"shutdown", [](HandlerContext& ctx) {
-            ctx.daemon.request_stop();
+            Daemon& d = ctx.daemon;
+            ctx.connection.after_reply([&d] { d.request_stop(); });
             return Reply::success({{"pid", ::getpid()}, {"mounts", ctx.daemon.mounts().list().size()}});
           }};
 }
