@@ -1,5 +1,7 @@
 #include "command.h"
 
+#include <unistd.h>
+
 #include "protocol/socket_path.h"
 
 namespace musicfs::cli {
@@ -23,6 +25,14 @@ const std::vector<CliCommand>& cli_commands() {
   return table;
 }
 
-std::string Globals::socket_path() const { return resolve_socket_path(socket); }
+std::string Globals::socket_path() const {
+  std::string p = resolve_socket_path(socket);
+  // A detached daemon runs in "/", so a relative path must be made absolute here.
+  if (!p.empty() && p.front() != '/') {
+    char cwd[4096];
+    if (::getcwd(cwd, sizeof cwd) != nullptr) p = std::string(cwd) + "/" + p;
+  }
+  return p;
+}
 
 }  // namespace musicfs::cli

@@ -28,7 +28,10 @@ Federation::Federation(std::string mount_point, HealthConfig health, EventLog& e
 
 Federation::~Federation() { stop(); }
 
-void Federation::start() { monitor_->start(); }
+void Federation::start() {
+  monitor_->start();
+  started_.store(true);
+}
 
 void Federation::stop() {
   monitor_->stop();
@@ -62,6 +65,9 @@ Status Federation::add_origin(const OriginConfig& config, const std::optional<He
                       std::to_string(config.priority) + ", " + std::to_string(tree_.file_count((*rt)->slot)) +
                       " files"});
   invalidate("/");
+  invalidate_origin_paths(*rt);
+  // Added to a running mount: probe now, so it does not wait a whole interval as "unknown".
+  if (started_.load()) monitor_->check_now(config.id);
   return {};
 }
 
@@ -145,6 +151,12 @@ void Federation::indexer_loop() {
     }
     OriginRuntimePtr rt = registry_.get(job.origin);
     if (!rt) continue;
+    if (job.invalidate_only) {
+      std::vector<std::string> paths;
+      tree_.for_each(rt->slot, [&](const std::string& p, const EntryAttr&) { paths.push_back(p); });
+      for (const auto& p : paths) invalidate(p);
+      continue;
+    }
     if (job.full) {
       rescan(rt);
       invalidate("/");
@@ -212,7 +224,22 @@ void Federation::report_read_failure(const OriginRuntimePtr& rt, const Error& er
   if (t) note_transition(rt, *t, "read failed: " + err.message);
 }
 
+void Federation::invalidate_origin_paths(const OriginRuntimePtr& rt) {
+  {
+    std::lock_guard lock(index_mu_);
+    if (index_stopping_) return;
+    IndexJob job;
+    job.origin = rt->config.id;
+    job.invalidate_only = true;
+    index_jobs_.push_back(std::move(job));
+  }
+  index_cv_.notify_one();
+}
+
 void Federation::note_transition(const OriginRuntimePtr& rt, const HealthTransition& t, const std::string& why) {
+  // Which replica serves a path may have changed: the kernel's cached attributes and
+  // pages of those paths (keep_cache, 60 s attr timeout) must not outlive the switch.
+  invalidate_origin_paths(rt);
   std::string kind = "origin_" + std::string(health_status_name(t.to));
   bool warn = t.to == HealthStatus::kUnhealthy || t.to == HealthStatus::kDegraded;
   events_.record({0, 0, kind, mount_point_, rt->config.id, "",

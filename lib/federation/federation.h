@@ -88,6 +88,7 @@ class Federation {
   void enqueue_index_job(std::string origin_id, std::string path, bool full);
   void indexer_loop();
   void invalidate(const std::string& path) const;
+  void invalidate_origin_paths(const OriginRuntimePtr& rt);
 
   const std::string mount_point_;
   const HealthConfig health_;
@@ -103,11 +104,13 @@ class Federation {
   std::mutex membership_mu_;
   std::unique_ptr<HealthMonitor> monitor_;
   std::atomic<bool> all_unhealthy_episode_{false};
+  std::atomic<bool> started_{false};
 
   struct IndexJob {
     std::string origin;
     std::string path;
     bool full = false;
+    bool invalidate_only = false;  // drop kernel caches for every path the origin holds
   };
   std::mutex index_mu_;
   std::condition_variable index_cv_;

@@ -24,7 +24,9 @@ int error_rank(const Error& e) {
   }
 }
 
-bool retryable(const Error& e) { return error_rank(e) == 2; }
+// Backoff is for transient failures. A timeout has already spent its wait on a hung
+// origin; retrying it would only hold the reader longer.
+bool retryable(const Error& e) { return error_rank(e) == 2 && e.code != ErrorCode::kTimedOut; }
 
 OriginRuntimePtr find_slot(const OriginList& list, OriginSlot slot) {
   for (const auto& o : list) {
@@ -99,7 +101,12 @@ Result<size_t> Federation::read(FileSession& session, uint64_t offset, std::span
     if (!rt) continue;
     bool alternative_left = k + 1 < d.order.size();
     Deadline until = deadline;
-    if (alternative_left) until = std::min(deadline, SteadyClock::now() + std::chrono::milliseconds(health_.timeout_ms));
+    // Cut an attempt at timeout_ms when another holder remains (prompt failover), and
+    // when this origin is already unhealthy: the kernel re-sends a failed read, and a
+    // hung origin must not get a full read_timeout_ms again for every re-send.
+    if (alternative_left || c.status == HealthStatus::kUnhealthy) {
+      until = std::min(deadline, SteadyClock::now() + std::chrono::milliseconds(health_.timeout_ms));
+    }
     auto r = attempt(rt, until);
     if (r) return succeeded(c.origin, *r);
     keep_worst(r.error());

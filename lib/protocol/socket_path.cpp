@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 
 namespace musicfs {
@@ -15,6 +16,14 @@ std::string resolve_socket_path(const std::string& flag) {
   }
   return "/tmp/musicfs-" + std::to_string(getuid()) + "/musicfsd.sock";
 }
+
+namespace {
+std::string octal(unsigned mode) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "0%o", mode);
+  return buf;
+}
+}  // namespace
 
 Status ensure_private_socket_dir(const std::string& socket_path) {
   auto slash = socket_path.rfind('/');
@@ -33,8 +42,8 @@ Status ensure_private_socket_dir(const std::string& socket_path) {
   }
   if ((st.st_mode & 077) != 0) {
     return make_error(ErrorCode::kPermission, "socket directory " + dir +
-                                                  " is accessible to other users (mode " +
-                                                  std::to_string(st.st_mode & 0777) + "); make it 0700");
+                                                  " is accessible to other users (mode " + octal(st.st_mode & 0777) +
+                                                  "); make it 0700");
   }
   return {};
 }

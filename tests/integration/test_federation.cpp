@@ -369,10 +369,10 @@ TEST_CASE("federation: a hung origin fails its read within read_timeout_ms witho
 }
 
 // 3b. The same through an ordinary buffered read(2), as a player would do it. The kernel
-// sends the failed page twice (readahead, then ->read_folio) and each FUSE request gets
-// a fresh read_timeout_ms on the origin that just timed out, so the reader waits 2x.
+// sends the failed page twice (readahead, then ->read_folio); the second request must
+// not get a fresh read_timeout_ms on the origin that just timed out.
 TEST_CASE("federation: a buffered read of a file on a hung origin fails within read_timeout_ms",
-          "[federation][!mayfail]") {
+          "[federation]") {
   Fixture f({{"a", 1}, {"b", 2}}, "[health]\ncheck_interval_secs = 1\nread_timeout_ms = 2000\ntimeout_ms = 500\n");
   write_file(f.origin_dir("a") + "/x.bin", random_bytes(4096, 3));
   write_file(f.origin_dir("b") + "/y.bin", random_bytes(4096, 4));
@@ -404,8 +404,10 @@ TEST_CASE("federation: transient failures on the only origin are retried with ba
   REQUIRE(r.ok);
   CHECK(same_bytes(r.data, data));
 
+  // Three attempts for the first request (fail, fail, succeed); the kernel may follow
+  // with one more request (e.g. at end of file) once the first has succeeded.
   auto times = debug_fault(f, {"a"});
-  REQUIRE(times.size() == 3);
+  REQUIRE(times.size() >= 3);
   double gap1 = (times[1] - times[0]) * 1000, gap2 = (times[2] - times[1]) * 1000;
   INFO("gaps between data calls: " << gap1 << " ms, " << gap2 << " ms");
   CHECK(gap1 >= 90);
@@ -509,7 +511,7 @@ TEST_CASE("federation: divergent replicas are stat'ed and read from the serving 
 // relies on the federation to invalidate them, but a health transition invalidates
 // nothing: stat keeps a's size and a read is cut at it, returning a truncated b.
 TEST_CASE("federation: after failover a divergent file is stat'ed and read whole from the new serving origin",
-          "[federation][!mayfail]") {
+          "[federation]") {
   Fixture f({{"a", 1}, {"b", 2}}, "[health]\ncheck_interval_secs = 1\n");
   const std::string on_a = random_bytes(3000, 11), on_b = random_bytes(5000, 12);
   write_file(f.origin_dir("a") + "/dup.bin", on_a);

@@ -193,7 +193,7 @@ TEST_CASE("origins disable takes an origin's files out of the tree, enable bring
 // last state is restored from the database, but origins enable/add do neither
 // (daemon/handlers/origins.cpp set_enabled / add).
 TEST_CASE("origins enable: the re-enabled higher-priority origin serves without waiting a probe interval",
-          "[state][!mayfail]") {
+          "[state]") {
   Fixture f({{"laptop", 1}, {"nas", 2}});  // default health: 30 s between rounds
   write_file(f.origin_dir("laptop") + "/same.flac", "laptop copy");
   write_file(f.origin_dir("nas") + "/same.flac", "nas copy, a longer one");
@@ -210,7 +210,7 @@ TEST_CASE("origins enable: the re-enabled higher-priority origin serves without 
 // returns what the kernel cached while nas served it (nas's bytes and size):
 // Federation::add_origin invalidates only "/" (lib/federation/federation.cpp:64), not
 // the paths the origin takes over, while opens use keep_cache and attrs live 60 s.
-TEST_CASE("origins enable: once the re-enabled origin serves a path, reads return its bytes", "[state][!mayfail]") {
+TEST_CASE("origins enable: once the re-enabled origin serves a path, reads return its bytes", "[state]") {
   Fixture f({{"laptop", 1}, {"nas", 2}}, kFastHealth);
   write_file(f.origin_dir("laptop") + "/same.flac", "laptop copy");
   write_file(f.origin_dir("nas") + "/same.flac", "nas copy, a longer one");
