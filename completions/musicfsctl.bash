@@ -1,4 +1,5 @@
 # bash completion for musicfsctl(1)                          -*- shell-script -*-
+# debug-fault exists only in test builds (MUSICFS_TESTING) and is deliberately not completed.
 # Installed as $datadir/bash-completion/completions/musicfsctl.
 
 # Mount points of musicfs mounts (fstype fuse.musicfs), one per line, with the
