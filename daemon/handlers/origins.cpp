@@ -79,7 +79,10 @@ Reply add(HandlerContext& ctx) {
   return Reply::success(j);
 }
 
-Reply remove(HandlerContext& ctx) {
+// Resolves the mount and the origin named in a request and runs fn on them with the
+// catalog locked; a missing mount, id or origin is the error reply.
+template <typename Fn>
+Reply with_origin(HandlerContext& ctx, Fn&& fn) {
   auto m = target_mount(ctx);
   if (!m) return Reply::failure(m.error());
   auto id = string_arg(ctx.args, "id");
@@ -88,46 +91,46 @@ Reply remove(HandlerContext& ctx) {
   std::lock_guard lock(mount.catalog_mu);
   OriginConfig* entry = catalog_entry(mount, *id);
   if (entry == nullptr) return Reply::failure("not_found", "no origin '" + *id + "' in " + mount.config.mount_point);
-  if (entry->enabled) (void)mount.federation->remove_origin(*id);
-  if (StateStore* store = ctx.daemon.store()) {
-    // A config-file origin needs a tombstone to stay removed; a run-time one is forgotten.
-    Status s = defined_in_config(mount, *id)
-                   ? store->save_runtime_origin({mount.config.mount_point, *id, std::nullopt, std::nullopt, true})
-                   : store->delete_runtime_origin(mount.config.mount_point, *id);
-    if (!s) return Reply::failure(s.error());
-  }
-  mount.catalog.erase(mount.catalog.begin() + (entry - mount.catalog.data()));
-  return Reply::success({{"mount", mount.config.mount_point}, {"id", *id}});
+  return fn(mount, entry, &*id);
+}
+
+Reply remove(HandlerContext& ctx) {
+  return with_origin(ctx, [&](Mount& mount, OriginConfig* entry, const std::string* id) -> Reply {
+    if (entry->enabled) (void)mount.federation->remove_origin(*id);
+    if (StateStore* store = ctx.daemon.store()) {
+      // A config-file origin needs a tombstone to stay removed; a run-time one is forgotten.
+      Status s = defined_in_config(mount, *id)
+                     ? store->save_runtime_origin({mount.config.mount_point, *id, std::nullopt, std::nullopt, true})
+                     : store->delete_runtime_origin(mount.config.mount_point, *id);
+      if (!s) return Reply::failure(s.error());
+    }
+    mount.catalog.erase(mount.catalog.begin() + (entry - mount.catalog.data()));
+    return Reply::success({{"mount", mount.config.mount_point}, {"id", *id}});
+  });
 }
 
 Reply set_enabled(HandlerContext& ctx, bool enabled) {
-  auto m = target_mount(ctx);
-  if (!m) return Reply::failure(m.error());
-  auto id = string_arg(ctx.args, "id");
-  if (!id) return Reply::failure(id.error());
-  Mount& mount = **m;
-  std::lock_guard lock(mount.catalog_mu);
-  OriginConfig* entry = catalog_entry(mount, *id);
-  if (entry == nullptr) return Reply::failure("not_found", "no origin '" + *id + "' in " + mount.config.mount_point);
-  if (entry->enabled != enabled) {
-    if (enabled) {
-      OriginConfig copy = *entry;
-      copy.enabled = true;
-      if (auto s = mount.federation->add_origin(copy); !s) return Reply::failure(s.error());
-      mount.federation->wait_index_idle();
-    } else {
-      (void)mount.federation->remove_origin(*id, "origin_disabled");
+  return with_origin(ctx, [&](Mount& mount, OriginConfig* entry, const std::string* id) -> Reply {
+    if (entry->enabled != enabled) {
+      if (enabled) {
+        OriginConfig copy = *entry;
+        copy.enabled = true;
+        if (auto s = mount.federation->add_origin(copy); !s) return Reply::failure(s.error());
+        mount.federation->wait_index_idle();
+      } else {
+        (void)mount.federation->remove_origin(*id, "origin_disabled");
+      }
+      entry->enabled = enabled;
     }
-    entry->enabled = enabled;
-  }
-  if (StateStore* store = ctx.daemon.store()) {
-    std::optional<OriginConfig> def;
-    if (!defined_in_config(mount, *id)) def = *entry;
-    if (auto s = store->save_runtime_origin({mount.config.mount_point, *id, def, enabled, false}); !s) {
-      return Reply::failure(s.error());
+    if (StateStore* store = ctx.daemon.store()) {
+      std::optional<OriginConfig> def;
+      if (!defined_in_config(mount, *id)) def = *entry;
+      if (auto s = store->save_runtime_origin({mount.config.mount_point, *id, def, enabled, false}); !s) {
+        return Reply::failure(s.error());
+      }
     }
-  }
-  return Reply::success({{"mount", mount.config.mount_point}, {"id", *id}, {"enabled", enabled}});
+    return Reply::success({{"mount", mount.config.mount_point}, {"id", *id}, {"enabled", enabled}});
+  });
 }
 
 }  // namespace
