@@ -11,6 +11,7 @@
 #include <climits>
 #include <cstring>
 #include <cstdlib>
+#include <filesystem>
 #include <thread>
 
 #include "config/config_parser.h"
@@ -94,13 +95,18 @@ Result<MountPtr> MountTable::mount(Config config) {
     }
   }
 
+  auto cache = cache_for(config);
+  if (!cache) return cache.error().with_context("mount " + mp);
+
   auto m = std::make_shared<Mount>();
+  m->cache = *cache;
   m->config = config;
   m->catalog = catalog;
   m->mounted_at = unix_now();
   m->invalidator = std::make_shared<KernelInvalidator>();
   FederationOptions opts;
   opts.decorate = decorate_;
+  opts.cache = m->cache;
   opts.invalidate = [inv = m->invalidator](const std::string& p) { inv->invalidate(p); };
   if (store_) {
     opts.on_health_check = [store = store_, mp](const OriginRuntime& rt, const Status& s, uint32_t us) {
@@ -135,6 +141,26 @@ Result<MountPtr> MountTable::mount(Config config) {
   events_.record({0, 0, "mount", mp, "", "", "mounted " + std::to_string(m->federation->origins()->size()) +
                                                   " origin(s) from " + config.source_path});
   return m;
+}
+
+Result<std::shared_ptr<ContentCache>> MountTable::cache_for(const Config& config) {
+  const uint64_t capacity = config.cache.content_cache_bytes();
+  if (capacity == 0) return std::shared_ptr<ContentCache>();  // passthrough
+  std::string dir = config.cache_dir;
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return make_error(ErrorCode::kIo, "cannot create cache_dir " + dir + ": " + ec.message());
+  dir = canonical_mount_point(dir);
+  if (auto it = caches_.find(dir); it != caches_.end()) {
+    if (auto shared = it->second.lock()) return shared;
+  }
+  ContentCache::Options o;
+  o.dir = dir;
+  o.capacity_bytes = capacity;
+  auto opened = ContentCache::open(o);
+  if (!opened) return opened.take_error();
+  caches_[dir] = *opened;
+  return *opened;
 }
 
 Status MountTable::unmount(const std::string& mount_point, const std::string& why) {

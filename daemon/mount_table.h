@@ -22,6 +22,7 @@ struct Mount {
   std::vector<OriginConfig> catalog;
   int64_t mounted_at = 0;
   std::shared_ptr<KernelInvalidator> invalidator;
+  std::shared_ptr<ContentCache> cache;  // null in passthrough mode; may be shared
   std::unique_ptr<Federation> federation;
   std::unique_ptr<FuseHost> fuse;  // destroyed before federation (it points into it)
 
@@ -57,6 +58,10 @@ class MountTable {
   std::mutex op_mu_;  // serialises mount and unmount
   mutable std::mutex mu_;  // guards mounts_
   std::map<std::string, MountPtr> mounts_;
+  // Open content caches by directory: mounts that name the same cache_dir share one.
+  std::map<std::string, std::weak_ptr<ContentCache>> caches_;  // guarded by op_mu_
+
+  Result<std::shared_ptr<ContentCache>> cache_for(const Config& config);
 };
 
 // The effective origin list of a mount: the config file's origins, then run-time

@@ -28,7 +28,9 @@ struct OriginConfig {
 
 struct CacheConfig {
   int64_t metadata_cache_mb = 100;
-  int64_t content_cache_gb = 10;
+  double content_cache_gb = 10;  // 0: passthrough, nothing cached
+
+  uint64_t content_cache_bytes() const { return static_cast<uint64_t>(content_cache_gb * (1ull << 30)); }
 };
 
 struct HealthConfig {

@@ -188,9 +188,15 @@ Result<CacheConfig> parse_cache(const toml::table& t, const Located& loc) {
   auto m = get_int(t, "metadata_cache_mb", "cache.", 0, 1 << 20, c.metadata_cache_mb, loc);
   if (!m) return m.take_error();
   c.metadata_cache_mb = *m;
-  auto g = get_int(t, "content_cache_gb", "cache.", 0, 1 << 20, c.content_cache_gb, loc);
-  if (!g) return g.take_error();
-  c.content_cache_gb = *g;
+  // A fraction of a GiB is allowed (0.5, or a few MiB for a test); 0 is passthrough.
+  if (const toml::node* n = t.get("content_cache_gb")) {
+    std::optional<double> gb;
+    if (n->is_integer()) gb = static_cast<double>(**n->as_integer());
+    if (n->is_floating_point()) gb = **n->as_floating_point();
+    if (!gb) return loc.at(n, "cache.content_cache_gb", "expected a number of GiB (0 turns the content cache off)");
+    if (!(*gb >= 0 && *gb <= 1 << 20)) return loc.at(n, "cache.content_cache_gb", "must be between 0 and 1048576");
+    c.content_cache_gb = *gb;
+  }
   return c;
 }
 

@@ -12,8 +12,10 @@
 #include <string>
 #include <thread>
 
+#include "cache/content_cache.h"
 #include "config/config.h"
 #include "federation/event_log.h"
+#include "federation/file_session.h"
 #include "federation/health_monitor.h"
 #include "federation/registry.h"
 #include "federation/retry_policy.h"
@@ -21,15 +23,6 @@
 #include "index/virtual_tree.h"
 
 namespace musicfs {
-
-// Per open file: the origin files opened for it so far (lazily, one per origin that
-// served it), so failover can move between replicas without reopening on every read.
-struct FileSession {
-  explicit FileSession(std::string p) : path(std::move(p)) {}
-  const std::string path;
-  std::mutex mu;
-  std::map<std::string, std::shared_ptr<OriginFile>> files;  // by origin id
-};
 
 struct FederationOptions {
   // Test builds wrap each origin (fault injection); identity otherwise.
@@ -41,6 +34,9 @@ struct FederationOptions {
   // Told after any change of an origin's health state (probe or failed read).
   std::function<void(const OriginRuntime&)> on_state_change;
   size_t io_threads_per_origin = 4;
+  // The content cache (shared by the mounts that use its directory); null in
+  // passthrough mode (content_cache_gb = 0).
+  std::shared_ptr<ContentCache> cache;
 };
 
 class Federation {
@@ -64,6 +60,11 @@ class Federation {
   std::optional<std::vector<DirEntryView>> readdir(const std::string& path) const;
   Result<std::shared_ptr<FileSession>> open(const std::string& path);
   Result<size_t> read(FileSession& session, uint64_t offset, std::span<char> buf);
+  // Fetches every chunk of a file that the content cache lacks (cache prefetch);
+  // returns the bytes fetched from origins. `progress` is told (done, total) bytes.
+  Result<uint64_t> prefetch(const std::string& path, const std::function<void(uint64_t done, uint64_t total)>& progress);
+  // How much of each holder's version of a path the content cache holds.
+  ContentCache* cache() const { return options_.cache.get(); }
 
   // --- control side ---
   void check_now(const std::string& id = {});

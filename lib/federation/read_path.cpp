@@ -1,13 +1,23 @@
-// Federation::read: the read path with failover and retries.
+// Federation::read and Federation::prefetch: the read path.
 //
-//   1. decide() orders the origins that hold the file (the same call route-explain makes);
-//   2. each is tried once, best first; when another holder remains, an attempt is cut
-//      off at timeout_ms so a hung primary cannot eat the whole budget (prompt failover);
-//   3. a failed attempt counts against its origin at once (passive detection);
-//   4. when every holder failed, the best one is retried after 100, 500 and 2000 ms
-//      (NFR-7.3), re-deciding each time, all within read_timeout_ms.
+// Without a content cache (passthrough, content_cache_gb = 0) a read goes straight to
+// the origins. With one, a read is cut at chunk boundaries and each part is served
+//   1. from the chunk this open file fetched last (memory), else
+//   2. from the content cache, for the version the routing decision selected, else
+//   3. from the origins: a sequential stream fetches the whole chunk once (and the
+//      cache keeps it), a random read fetches only what was asked, else
+//   4. when every origin failed, from any cached version a holder had (offline).
+//
+// Reading the origins: decide() orders the holders (the call route-explain makes);
+// each is tried once, best first; when another holder remains, an attempt is cut off
+// at timeout_ms (prompt failover); a failed attempt counts against its origin at once
+// (passive detection); when every holder failed, the best is retried after 100, 500
+// and 2000 ms (NFR-7.3), all within read_timeout_ms, unless every holder was already
+// unhealthy when the read began: then there is nothing to wait for, and the read fails
+// fast (or is served from the cache).
 #include <spdlog/spdlog.h>
 
+#include <cstring>
 #include <thread>
 
 #include "federation/federation.h"
@@ -34,101 +44,320 @@ OriginRuntimePtr find_slot(const OriginList& list, OriginSlot slot) {
   }
   return nullptr;
 }
+
+// Chunks an open file keeps in memory: enough for the kernel's readahead window
+// (1 MiB requests, several in flight) without holding much per open file.
+constexpr size_t kRecentChunks = 4;
+
+struct OriginRead {
+  size_t bytes = 0;
+  std::string origin;
+  EntryAttr attr;  // the serving origin's attributes (its version of the file)
+};
 }  // namespace
 
-Result<size_t> Federation::read(FileSession& session, uint64_t offset, std::span<char> buf) {
-  const auto started = SteadyClock::now();
-  const Deadline deadline = started + std::chrono::milliseconds(health_.read_timeout_ms);
+class ReadPath {
+ public:
+  ReadPath(Federation& f, FileSession& s)
+      : f_(f), s_(s), cache_(f.options_.cache.get()), origins_(f.registry_.snapshot()),
+        d_(decide(f.tree_, *origins_, s.path)) {
+    restart_deadline();
+  }
+
+  Result<size_t> read(uint64_t offset, std::span<char> buf);
+  Result<uint64_t> prefetch(const std::function<void(uint64_t done, uint64_t total)>& progress);
+
+ private:
+  void restart_deadline() {
+    deadline_ = SteadyClock::now() + std::chrono::milliseconds(f_.health_.read_timeout_ms);
+  }
+  FileVersion version_of(const std::string& origin, const EntryAttr& attr) const {
+    return FileVersion::of(f_.mount_point_, origin, s_.path, attr);
+  }
+  FileVersion selected_version() const { return version_of(d_.selected()->origin, *d_.selected()->attr); }
+  bool sequential(uint64_t offset) const {
+    const uint64_t prev = s_.next_offset.load(std::memory_order_relaxed);
+    const uint64_t window = 2 * uint64_t{cache_->chunk_size()};
+    return offset == 0 || (offset + window >= prev && offset <= prev + window);
+  }
+
+  Result<OriginRead> from_origins(uint64_t offset, std::span<char> buf);
+  Result<size_t> attempt(const OriginRuntimePtr& rt, uint64_t offset, std::span<char> buf, Deadline until);
+  Result<size_t> chunk_part(uint32_t index, uint32_t from, std::span<char> part, bool whole);
+  // The fetch of chunk `index` of `want` in this open file: an existing one (waited
+  // for if in progress), or, when `start`, a new one run by this caller.
+  std::shared_ptr<ChunkFetch> fetch_chunk(uint32_t index, const FileVersion& want, bool start, bool for_prefetch);
+  bool from_any_cached(uint32_t index, uint32_t from, std::span<char> part);
+
+  Federation& f_;
+  FileSession& s_;
+  ContentCache* cache_;
+  OriginListPtr origins_;
+  RouteDecision d_;
+  Deadline deadline_;
+};
+
+Result<size_t> ReadPath::attempt(const OriginRuntimePtr& rt, uint64_t offset, std::span<char> buf, Deadline until) {
+  const std::string& id = rt->config.id;
+  std::shared_ptr<OriginFile> file;
+  {
+    std::lock_guard lock(s_.mu);
+    if (auto it = s_.files.find(id); it != s_.files.end()) file = it->second;
+  }
+  if (!file) {
+    auto opened = rt->origin->open(s_.path, until);
+    if (!opened) {
+      Error e = opened.take_error();
+      if (e.code == ErrorCode::kNotFound) {
+        // Either the file is gone from this origin (fix the index), or the whole
+        // origin is (an unmounted share shows an empty directory): only the probe
+        // tells, and an origin that is gone must not lose its index entries.
+        Status alive = rt->origin->probe(until);
+        if (alive) {
+          f_.enqueue_index_job(id, s_.path, false);
+        } else {
+          e = alive.error();
+          f_.report_read_failure(rt, e);
+        }
+      } else {
+        f_.report_read_failure(rt, e);
+      }
+      return e;
+    }
+    file = std::shared_ptr<OriginFile>(std::move(*opened));
+    std::lock_guard lock(s_.mu);
+    s_.files.emplace(id, file);
+  }
+  auto t0 = SteadyClock::now();
+  auto r = file->read(offset, buf, until);
+  if (!r) {
+    f_.report_read_failure(rt, r.error());
+    std::lock_guard lock(s_.mu);
+    s_.files.erase(id);  // reopen afresh if this origin serves the file again
+    return r;
+  }
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - t0).count();
+  rt->latency.record(static_cast<uint32_t>(std::min<int64_t>(us, UINT32_MAX)));
+  rt->bytes_read.fetch_add(*r, std::memory_order_relaxed);
+  return r;
+}
+
+Result<OriginRead> ReadPath::from_origins(uint64_t offset, std::span<char> buf) {
   std::optional<Error> worst;
   auto keep_worst = [&](const Error& e) {
     if (!worst || error_rank(e) > error_rank(*worst)) worst = e;
   };
-
-  auto attempt = [&](const OriginRuntimePtr& rt, Deadline until) -> Result<size_t> {
-    const std::string& id = rt->config.id;
-    std::shared_ptr<OriginFile> file;
-    {
-      std::lock_guard lock(session.mu);
-      if (auto it = session.files.find(id); it != session.files.end()) file = it->second;
+  const std::string& first_choice = d_.selected()->origin;
+  auto succeeded = [&](const RouteCandidate& c, size_t n) -> Result<OriginRead> {
+    if (c.origin != first_choice) {
+      f_.events_.record({0, 0, "failover", f_.mount_point_, c.origin, s_.path,
+                         "read moved from " + first_choice + " to " + c.origin},
+                        true);
     }
-    if (!file) {
-      auto opened = rt->origin->open(session.path, until);
-      if (!opened) {
-        Error e = opened.take_error();
-        if (e.code == ErrorCode::kNotFound) {
-          // The index said this origin had the file; it no longer does. Fix the index.
-          enqueue_index_job(id, session.path, false);
-        } else {
-          report_read_failure(rt, e);
-        }
-        return e;
-      }
-      file = std::shared_ptr<OriginFile>(std::move(*opened));
-      std::lock_guard lock(session.mu);
-      session.files.emplace(id, file);
-    }
-    auto t0 = SteadyClock::now();
-    auto r = file->read(offset, buf, until);
-    if (!r) {
-      report_read_failure(rt, r.error());
-      std::lock_guard lock(session.mu);
-      session.files.erase(id);  // reopen afresh if this origin serves the file again
-      return r;
-    }
-    auto us = std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - t0).count();
-    rt->latency.record(static_cast<uint32_t>(std::min<int64_t>(us, UINT32_MAX)));
-    rt->bytes_read.fetch_add(*r, std::memory_order_relaxed);
-    return r;
+    return OriginRead{n, c.origin, *c.attr};
   };
 
-  auto origins = registry_.snapshot();
-  RouteDecision d = decide(tree_, *origins, session.path);
-  if (d.order.empty()) return make_error(ErrorCode::kNotFound, session.path + ": no origin holds this file");
-  if (d.rule == RouteRule::kFallbackLeastBad) check_all_unhealthy();
-  const std::string first_choice = d.selected()->origin;
-
-  auto succeeded = [&](const std::string& served_by, size_t n) -> Result<size_t> {
-    if (served_by != first_choice) {
-      events_.record({0, 0, "failover", mount_point_, served_by, session.path,
-                      "read moved from " + first_choice + " to " + served_by}, true);
-    }
-    return n;
-  };
-
-  for (size_t k = 0; k < d.order.size(); ++k) {
-    const RouteCandidate& c = d.candidates[d.order[k]];
-    OriginRuntimePtr rt = find_slot(*origins, c.slot);
+  for (size_t k = 0; k < d_.order.size(); ++k) {
+    const RouteCandidate& c = d_.candidates[d_.order[k]];
+    OriginRuntimePtr rt = find_slot(*origins_, c.slot);
     if (!rt) continue;
-    bool alternative_left = k + 1 < d.order.size();
-    Deadline until = deadline;
+    bool alternative_left = k + 1 < d_.order.size();
+    Deadline until = deadline_;
     // Cut an attempt at timeout_ms when another holder remains (prompt failover), and
     // when this origin is already unhealthy: the kernel re-sends a failed read, and a
     // hung origin must not get a full read_timeout_ms again for every re-send.
     if (alternative_left || c.status == HealthStatus::kUnhealthy) {
-      until = std::min(deadline, SteadyClock::now() + std::chrono::milliseconds(health_.timeout_ms));
+      until = std::min(deadline_, SteadyClock::now() + std::chrono::milliseconds(f_.health_.timeout_ms));
     }
-    auto r = attempt(rt, until);
-    if (r) return succeeded(c.origin, *r);
+    auto r = attempt(rt, offset, buf, until);
+    if (r) return succeeded(c, *r);
     keep_worst(r.error());
   }
 
-  // Every holder failed once. Back off on the best one, per the spec's schedule.
-  for (size_t retry = 0; retry < retry_.delays.size() && worst && retryable(*worst); ++retry) {
-    auto delay = retry_.delays[retry];
-    if (SteadyClock::now() + delay >= deadline) break;
+  // Every holder failed once. Back off on the best one, per the spec's schedule —
+  // unless they were all unhealthy before this read: then waiting only holds the
+  // reader, and the health checks will say when one is back.
+  const bool all_were_unhealthy = d_.rule == RouteRule::kFallbackLeastBad;
+  const auto& delays = f_.retry_.delays;
+  for (size_t retry = 0; !all_were_unhealthy && retry < delays.size() && worst && retryable(*worst); ++retry) {
+    auto delay = delays[retry];
+    if (SteadyClock::now() + delay >= deadline_) break;
     std::this_thread::sleep_for(delay);
-    origins = registry_.snapshot();
-    RouteDecision again = decide(tree_, *origins, session.path);
+    auto origins = f_.registry_.snapshot();
+    RouteDecision again = decide(f_.tree_, *origins, s_.path);
     if (again.order.empty()) break;
     OriginRuntimePtr rt = find_slot(*origins, again.selected()->slot);
     if (!rt) break;
-    spdlog::debug("retry {} of {} on origin {} after {} ms", retry + 1, session.path, rt->config.id, delay.count());
-    auto r = attempt(rt, deadline);
-    if (r) return succeeded(rt->config.id, *r);
+    spdlog::debug("retry {} of {} on origin {} after {} ms", retry + 1, s_.path, rt->config.id, delay.count());
+    auto r = attempt(rt, offset, buf, deadline_);
+    if (r) return succeeded(*again.selected(), *r);
     keep_worst(r.error());
   }
-  if (!worst) return make_error(ErrorCode::kUnavailable, session.path + ": its origins were removed");
+  if (!worst) return make_error(ErrorCode::kUnavailable, s_.path + ": its origins were removed");
   return *worst;
+}
+
+std::shared_ptr<ChunkFetch> ReadPath::fetch_chunk(uint32_t index, const FileVersion& want, bool start,
+                                                  bool for_prefetch) {
+  std::shared_ptr<ChunkFetch> fetch;
+  {
+    std::lock_guard lock(s_.mu);
+    auto it = s_.chunks.find(index);
+    if (it != s_.chunks.end() && it->second->wanted.origin == want.origin && it->second->wanted.same_version(want)) {
+      std::lock_guard fl(it->second->mu);
+      if (!(it->second->done && it->second->error)) fetch = it->second;  // a failed fetch is not reused
+    }
+    if (!fetch) {
+      if (!start) return nullptr;
+      fetch = std::make_shared<ChunkFetch>();
+      fetch->wanted = want;
+      s_.chunks[index] = fetch;
+      while (s_.chunks.size() > kRecentChunks) s_.chunks.erase(s_.chunks.begin());
+      start = true;
+    } else {
+      start = false;
+    }
+  }
+  if (!start) {
+    std::unique_lock fl(fetch->mu);
+    if (!fetch->cv.wait_until(fl, deadline_, [&] { return fetch->done; })) return nullptr;
+    return fetch;
+  }
+
+  const uint32_t length = cache_->chunk_length(want.size, index);
+  auto data = std::make_shared<std::vector<char>>(length);
+  auto r = from_origins(uint64_t{index} * cache_->chunk_size(), std::span<char>(data->data(), data->size()));
+  {
+    std::lock_guard fl(fetch->mu);
+    if (r) {
+      data->resize(r->bytes);
+      fetch->data = data;
+      fetch->served = version_of(r->origin, r->attr);
+    } else {
+      fetch->error = r.error();
+    }
+    fetch->done = true;
+  }
+  fetch->cv.notify_all();
+  if (!r) {
+    std::lock_guard lock(s_.mu);
+    if (auto it = s_.chunks.find(index); it != s_.chunks.end() && it->second == fetch) s_.chunks.erase(it);
+    return fetch;
+  }
+  cache_->note_miss(r->bytes);
+  // Cache only a complete chunk of the version that was actually read; a short read
+  // means the origin's file is not what its index entry says (it is being changed).
+  if (r->bytes == cache_->chunk_length(r->attr.size, index) && r->bytes > 0) {
+    cache_->store(fetch->served, index, data, for_prefetch);
+  }
+  return fetch;
+}
+
+bool ReadPath::from_any_cached(uint32_t index, uint32_t from, std::span<char> part) {
+  for (const auto& c : d_.candidates) {
+    if (!c.has_file || !c.attr) continue;
+    if (cache_->read(version_of(c.origin, *c.attr), index, from, part)) return true;
+  }
+  return false;
+}
+
+Result<size_t> ReadPath::chunk_part(uint32_t index, uint32_t from, std::span<char> part, bool whole) {
+  const FileVersion want = selected_version();
+  auto copy_from = [&](const ChunkFetch& fetch) -> size_t {
+    const auto& data = *fetch.data;
+    if (data.size() <= from) return 0;  // the origin's file ended before this part
+    size_t n = std::min(part.size(), data.size() - from);
+    std::memcpy(part.data(), data.data() + from, n);
+    return n;
+  };
+
+  if (auto fetch = fetch_chunk(index, want, false, false); fetch && !fetch->error) return copy_from(*fetch);
+  if (cache_->read(want, index, from, part)) return part.size();
+
+  std::optional<Error> failed;
+  if (whole) {
+    auto fetch = fetch_chunk(index, want, true, false);
+    if (fetch && !fetch->error) return copy_from(*fetch);
+    failed = fetch ? *fetch->error
+                   : Error{ErrorCode::kTimedOut, s_.path + ": no origin answered within read_timeout_ms"};
+  } else {
+    auto r = from_origins(uint64_t{index} * cache_->chunk_size() + from, part);
+    if (r) {
+      cache_->note_miss(r->bytes);
+      return r->bytes;
+    }
+    failed = r.error();
+  }
+  // Every origin failed: a version another holder had may still be cached.
+  if (from_any_cached(index, from, part)) return part.size();
+  return *failed;
+}
+
+Result<size_t> ReadPath::read(uint64_t offset, std::span<char> buf) {
+  if (d_.order.empty()) return make_error(ErrorCode::kNotFound, s_.path + ": no origin holds this file");
+  if (d_.rule == RouteRule::kFallbackLeastBad) f_.check_all_unhealthy();
+  if (cache_ == nullptr) {
+    auto r = from_origins(offset, buf);
+    if (!r) return r.take_error();
+    return r->bytes;
+  }
+  const uint64_t size = d_.selected()->attr->size;
+  if (offset >= size) return size_t{0};
+  const size_t want = static_cast<size_t>(std::min<uint64_t>(buf.size(), size - offset));
+  const uint32_t chunk = cache_->chunk_size();
+  const bool seq = sequential(offset);
+  size_t done = 0;
+  while (done < want) {
+    const uint64_t pos = offset + done;
+    const auto index = static_cast<uint32_t>(pos / chunk);
+    const auto from = static_cast<uint32_t>(pos - uint64_t{index} * chunk);
+    const uint32_t length = cache_->chunk_length(size, index);
+    const size_t n = std::min<size_t>(want - done, length - from);
+    const bool whole = seq || (from == 0 && n == length);
+    auto r = chunk_part(index, from, buf.subspan(done, n), whole);
+    if (!r) {
+      if (done > 0) break;  // a short read; the kernel asks again for the rest
+      return r.take_error();
+    }
+    done += *r;
+    if (*r < n) break;
+  }
+  s_.next_offset.store(offset + done, std::memory_order_relaxed);
+  return done;
+}
+
+Result<uint64_t> ReadPath::prefetch(const std::function<void(uint64_t, uint64_t)>& progress) {
+  if (d_.order.empty()) return make_error(ErrorCode::kNotFound, s_.path + ": no origin holds this file");
+  if (cache_ == nullptr) {
+    return make_error(ErrorCode::kUnsupported, "the content cache is off (content_cache_gb = 0): nothing to prefetch into");
+  }
+  const FileVersion want = selected_version();
+  const uint64_t size = want.size;
+  const uint32_t chunk = cache_->chunk_size();
+  const auto chunks = static_cast<uint32_t>((size + chunk - 1) / chunk);
+  uint64_t fetched = 0;
+  for (uint32_t index = 0; index < chunks; ++index) {
+    if (!cache_->contains(want, index)) {
+      restart_deadline();
+      auto fetch = fetch_chunk(index, want, true, true);
+      if (!fetch) return make_error(ErrorCode::kTimedOut, s_.path + ": no origin answered within read_timeout_ms");
+      if (fetch->error) return *fetch->error;
+      fetched += fetch->data->size();
+    }
+    if (progress) progress(std::min<uint64_t>(uint64_t{index + 1} * chunk, size), size);
+  }
+  return fetched;
+}
+
+Result<size_t> Federation::read(FileSession& session, uint64_t offset, std::span<char> buf) {
+  return ReadPath(*this, session).read(offset, buf);
+}
+
+Result<uint64_t> Federation::prefetch(const std::string& path,
+                                      const std::function<void(uint64_t done, uint64_t total)>& progress) {
+  auto session = open(path);
+  if (!session) return session.take_error();
+  return ReadPath(*this, **session).prefetch(progress);
 }
 
 }  // namespace musicfs

@@ -42,6 +42,10 @@ SqliteStatement& SqliteStatement::bind_null(int i) {
   sqlite3_bind_null(st_, i);
   return *this;
 }
+SqliteStatement& SqliteStatement::bind_blob(int i, const void* data, size_t size) {
+  sqlite3_bind_blob(st_, i, data, static_cast<int>(size), SQLITE_TRANSIENT);
+  return *this;
+}
 
 Result<bool> SqliteStatement::step() {
   int rc = sqlite3_step(st_);
@@ -60,6 +64,11 @@ Status SqliteStatement::run() {
 void SqliteStatement::reset() {
   sqlite3_reset(st_);
   sqlite3_clear_bindings(st_);
+}
+
+std::string SqliteStatement::blob_at(int col) const {
+  const void* b = sqlite3_column_blob(st_, col);
+  return b ? std::string(static_cast<const char*>(b), static_cast<size_t>(sqlite3_column_bytes(st_, col))) : "";
 }
 
 std::string SqliteStatement::text_at(int col) const {

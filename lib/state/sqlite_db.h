@@ -26,6 +26,7 @@ class SqliteStatement {
   SqliteStatement& bind(int i, double v);
   SqliteStatement& bind(int i, std::string_view v);
   SqliteStatement& bind_null(int i);
+  SqliteStatement& bind_blob(int i, const void* data, size_t size);
   // One step: true when a row is available, false when done.
   Result<bool> step();
   Status run();  // step to completion, then reset for reuse
@@ -34,6 +35,7 @@ class SqliteStatement {
   int64_t int_at(int col) const { return sqlite3_column_int64(st_, col); }
   double real_at(int col) const { return sqlite3_column_double(st_, col); }
   std::string text_at(int col) const;
+  std::string blob_at(int col) const;  // raw bytes
   bool null_at(int col) const { return sqlite3_column_type(st_, col) == SQLITE_NULL; }
 
  private:

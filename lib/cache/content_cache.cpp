@@ -1,0 +1,426 @@
+#include "cache/content_cache.h"
+
+#include <spdlog/spdlog.h>
+#include <sys/file.h>
+#include <fcntl.h>
+#include <xxhash.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+
+namespace musicfs {
+
+namespace {
+int64_t now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// How often LRU positions are written back to the catalog (they only order eviction
+// after a restart, so losing the last interval to a crash costs nothing important).
+constexpr auto kTouchFlushInterval = std::chrono::seconds(30);
+}  // namespace
+
+ContentCache::ContentCache(Options options) : options_(std::move(options)), files_(options_.dir) {}
+
+Result<std::shared_ptr<ContentCache>> ContentCache::open(Options options) {
+  std::shared_ptr<ContentCache> cache(new ContentCache(std::move(options)));
+  const std::string& dir = cache->options_.dir;
+  if (auto s = cache->files_.prepare(); !s) return s.take_error();
+  std::string lock_path = dir + "/lock";
+  cache->lock_fd_ = UniqueFd(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!cache->lock_fd_.valid()) return Error::from_errno(errno, "content cache: open " + lock_path);
+  if (::flock(cache->lock_fd_.get(), LOCK_EX | LOCK_NB) != 0) {
+    return make_error(ErrorCode::kExists, "content cache directory " + dir +
+                                              " is in use by another musicfs daemon (set a different cache_dir)");
+  }
+  auto catalog = CacheCatalog::open(dir + "/cache.db");
+  if (!catalog) return catalog.take_error().with_context("content cache " + dir);
+  cache->catalog_ = std::move(*catalog);
+
+  std::vector<ChunkRecord> records;
+  if (auto s = cache->catalog_->load([&](ChunkRecord&& r) { records.push_back(std::move(r)); }); !s) {
+    return s.error().with_context("content cache " + dir);
+  }
+  std::sort(records.begin(), records.end(),
+            [](const ChunkRecord& a, const ChunkRecord& b) { return a.last_access_us > b.last_access_us; });
+  for (auto& r : records) {
+    auto c = std::make_unique<Chunk>();
+    c->record = std::move(r);
+    cache->lru_.push_back(c.get());
+    c->lru = std::prev(cache->lru_.end());
+    cache->used_bytes_ += c->record.length;
+    cache->by_file_[key_of(c->record.version)].insert(c->record.name);
+    std::string name = c->record.name;
+    cache->chunks_.emplace(std::move(name), std::move(c));
+  }
+  spdlog::info("content cache {}: {} chunks, {} bytes of {}", dir, cache->chunks_.size(), cache->used_bytes_,
+               cache->options_.capacity_bytes);
+  cache->writer_ = std::thread([c = cache.get()] { c->writer_loop(); });
+  return cache;
+}
+
+ContentCache::~ContentCache() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  writer_cv_.notify_all();
+  room_cv_.notify_all();
+  if (writer_.joinable()) writer_.join();
+  flush_touches();
+  catalog_.reset();
+}
+
+uint32_t ContentCache::chunk_length(uint64_t size, uint32_t index) const {
+  uint64_t start = uint64_t{index} * options_.chunk_size;
+  if (start >= size) return 0;
+  return static_cast<uint32_t>(std::min<uint64_t>(options_.chunk_size, size - start));
+}
+
+bool ContentCache::read(const FileVersion& v, uint32_t index, uint32_t from, std::span<char> out) {
+  if (out.empty()) return true;
+  const std::string name = chunk_name(v, index);
+  const uint32_t block = options_.block_size;
+  uint32_t length = 0;
+  std::vector<uint64_t> hashes;
+  const uint32_t b0 = from / block;
+  const uint32_t b1 = static_cast<uint32_t>((from + out.size() - 1) / block);
+  {
+    std::lock_guard lock(mu_);
+    auto it = chunks_.find(name);
+    if (it == chunks_.end()) return false;
+    Chunk* c = it->second.get();
+    length = c->record.length;
+    if (uint64_t{from} + out.size() > length || b1 >= c->record.block_hashes.size()) return false;
+    hashes.assign(c->record.block_hashes.begin() + b0, c->record.block_hashes.begin() + b1 + 1);
+    lru_.splice(lru_.begin(), lru_, c->lru);
+    touched_.insert(name);
+  }
+  // Read whole blocks so that each can be verified; straight into `out` when the
+  // request is block-aligned (the common 1 MiB sequential read), else via scratch.
+  const uint32_t range_start = b0 * block;
+  const uint32_t range_end = std::min<uint32_t>((b1 + 1) * block, length);
+  std::span<char> target = out;
+  thread_local std::vector<char> scratch;
+  const bool direct = range_start == from && range_end == from + out.size();
+  if (!direct) {
+    if (scratch.size() < range_end - range_start) scratch.resize(range_end - range_start);
+    target = std::span<char>(scratch.data(), range_end - range_start);
+  }
+  if (auto s = files_.read(name, range_start, target); !s) {
+    spdlog::warn("{}; dropping the chunk", s.error().message);
+    drop(name, false);
+    return false;
+  }
+  for (uint32_t b = b0; b <= b1; ++b) {
+    uint32_t off = b * block - range_start;
+    uint32_t len = std::min<uint32_t>(block, length - b * block);
+    if (XXH3_64bits(target.data() + off, len) != hashes[b - b0]) {
+      spdlog::warn("content cache: chunk {} of {} (origin {}) failed its checksum at block {}; dropped, refetching",
+                   index, v.path, v.origin, b);
+      drop(name, true);
+      return false;
+    }
+  }
+  if (!direct) std::memcpy(out.data(), scratch.data() + (from - range_start), out.size());
+  hits_.fetch_add(1, std::memory_order_relaxed);
+  hit_bytes_.fetch_add(out.size(), std::memory_order_relaxed);
+  return true;
+}
+
+bool ContentCache::contains(const FileVersion& v, uint32_t index) const {
+  std::lock_guard lock(mu_);
+  return chunks_.count(chunk_name(v, index)) != 0;
+}
+
+uint64_t ContentCache::cached_bytes(const FileVersion& v) const {
+  std::lock_guard lock(mu_);
+  auto it = by_file_.find(key_of(v));
+  if (it == by_file_.end()) return 0;
+  uint64_t total = 0;
+  for (const auto& name : it->second) {
+    auto c = chunks_.find(name);
+    if (c != chunks_.end() && c->second->record.version.same_version(v)) total += c->second->record.length;
+  }
+  return total;
+}
+
+bool ContentCache::store(const FileVersion& v, uint32_t index, std::shared_ptr<const std::vector<char>> data,
+                         bool wait_for_room) {
+  if (!data || data->empty() || data->size() > options_.capacity_bytes) return false;
+  WriteJob job;
+  job.record.name = chunk_name(v, index);
+  job.record.version = v;
+  job.record.index = index;
+  job.record.length = static_cast<uint32_t>(data->size());
+  job.data = std::move(data);
+  std::unique_lock lock(mu_);
+  if (chunks_.count(job.record.name) != 0 || queued_.count(job.record.name) != 0) return false;
+  if (pending_bytes_ + job.record.length > options_.max_pending_bytes) {
+    if (!wait_for_room) {
+      dropped_writes_.fetch_add(1, std::memory_order_relaxed);
+      return false;
+    }
+    room_cv_.wait(lock, [&] { return stopping_ || pending_bytes_ + job.record.length <= options_.max_pending_bytes; });
+    if (stopping_) return false;
+  }
+  pending_bytes_ += job.record.length;
+  queued_.insert(job.record.name);
+  jobs_.push_back(std::move(job));
+  writer_cv_.notify_one();
+  return true;
+}
+
+void ContentCache::note_miss(uint64_t bytes) {
+  misses_.fetch_add(1, std::memory_order_relaxed);
+  miss_bytes_.fetch_add(bytes, std::memory_order_relaxed);
+}
+
+void ContentCache::writer_loop() {
+  sweep_orphans();
+  evict_if_needed();
+  auto next_touch_flush = std::chrono::steady_clock::now() + kTouchFlushInterval;
+  for (;;) {
+    WriteJob job;
+    {
+      std::unique_lock lock(mu_);
+      writing_ = false;
+      if (jobs_.empty()) idle_cv_.notify_all();
+      writer_cv_.wait_until(lock, next_touch_flush, [&] { return stopping_ || !jobs_.empty(); });
+      if (jobs_.empty()) {
+        if (stopping_) return;
+        lock.unlock();
+        flush_touches();
+        next_touch_flush = std::chrono::steady_clock::now() + kTouchFlushInterval;
+        continue;
+      }
+      job = std::move(jobs_.front());
+      jobs_.pop_front();
+      writing_ = true;
+      writing_cancelled_ = false;
+      writing_key_ = key_of(job.record.version);
+    }
+    write_one(std::move(job));
+    evict_if_needed();
+  }
+}
+
+void ContentCache::write_one(WriteJob job) {
+  const std::vector<char>& data = *job.data;
+  const uint32_t block = options_.block_size;
+  for (size_t off = 0; off < data.size(); off += block) {
+    job.record.block_hashes.push_back(XXH3_64bits(data.data() + off, std::min<size_t>(block, data.size() - off)));
+  }
+  job.record.last_access_us = now_us();
+  Status written = files_.write(job.record.name, std::span<const char>(data.data(), data.size()));
+  std::lock_guard lock(mu_);
+  pending_bytes_ -= job.record.length;
+  queued_.erase(job.record.name);
+  room_cv_.notify_all();
+  if (!written) {
+    spdlog::warn("{}", written.error().message);
+    return;
+  }
+  if (writing_cancelled_) {
+    // The file changed (or the cache was cleared) while this chunk waited: discard it.
+    files_.remove(job.record.name);
+    return;
+  }
+  auto c = std::make_unique<Chunk>();
+  c->record = std::move(job.record);
+  lru_.push_front(c.get());
+  c->lru = lru_.begin();
+  used_bytes_ += c->record.length;
+  by_file_[key_of(c->record.version)].insert(c->record.name);
+  catalog_->insert(c->record);  // after the rename: the catalog only names complete chunks
+  std::string name = c->record.name;
+  chunks_.emplace(std::move(name), std::move(c));
+}
+
+void ContentCache::evict_if_needed() {
+  std::vector<std::string> victims;
+  {
+    std::lock_guard lock(mu_);
+    if (used_bytes_ <= options_.capacity_bytes) return;
+    // Evict down to 95% of the cap, so a steady stream of new chunks does not evict
+    // one chunk per write.
+    const uint64_t target = options_.capacity_bytes - options_.capacity_bytes / 20;
+    while (used_bytes_ > target && !lru_.empty()) {
+      Chunk* c = lru_.back();
+      evictions_.fetch_add(1, std::memory_order_relaxed);
+      evicted_bytes_.fetch_add(c->record.length, std::memory_order_relaxed);
+      victims.push_back(c->record.name);
+      forget_locked(c);
+    }
+  }
+  for (const auto& n : victims) files_.remove(n);
+  catalog_->remove(std::move(victims));
+}
+
+void ContentCache::sweep_orphans() {
+  // A kill -9 between a chunk's rename and its catalog row leaves a file nobody
+  // names; a lost or truncated file leaves a row without its chunk. Both go.
+  std::vector<std::string> orphans;
+  std::unordered_map<std::string, uint64_t> present;
+  files_.for_each([&](const std::string& name, uint64_t size) { present.emplace(name, size); });
+  std::vector<std::string> missing;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [name, size] : present) {
+      auto it = chunks_.find(name);
+      if (it == chunks_.end() && queued_.count(name) == 0) orphans.push_back(name);
+    }
+    for (auto it = chunks_.begin(); it != chunks_.end();) {
+      auto p = present.find(it->first);
+      if (p == present.end() || p->second != it->second->record.length) {
+        missing.push_back(it->first);
+        Chunk* c = it->second.get();
+        ++it;
+        forget_locked(c);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (const auto& n : orphans) files_.remove(n);
+  for (const auto& n : missing) files_.remove(n);
+  if (!orphans.empty() || !missing.empty()) {
+    spdlog::info("content cache {}: removed {} orphan chunk files and {} catalog rows without a valid chunk",
+                 options_.dir, orphans.size(), missing.size());
+  }
+  catalog_->remove(std::move(missing));
+}
+
+void ContentCache::flush_touches() {
+  std::vector<std::pair<std::string, int64_t>> updates;
+  {
+    std::lock_guard lock(mu_);
+    if (touched_.empty()) return;
+    // LRU order is what matters; stamp touched chunks in list order, newest last.
+    int64_t t = now_us();
+    for (const auto& name : touched_) {
+      if (chunks_.count(name) != 0) updates.emplace_back(name, t);
+    }
+    touched_.clear();
+  }
+  if (catalog_) catalog_->touch(std::move(updates));
+}
+
+void ContentCache::forget_locked(Chunk* c) {
+  const std::string name = c->record.name;
+  used_bytes_ -= c->record.length;
+  lru_.erase(c->lru);
+  auto f = by_file_.find(key_of(c->record.version));
+  if (f != by_file_.end()) {
+    f->second.erase(name);
+    if (f->second.empty()) by_file_.erase(f);
+  }
+  touched_.erase(name);
+  chunks_.erase(name);  // destroys c
+}
+
+void ContentCache::drop(const std::string& name, bool corrupt) {
+  {
+    std::lock_guard lock(mu_);
+    auto it = chunks_.find(name);
+    if (it == chunks_.end()) return;  // someone else dropped or evicted it
+    forget_locked(it->second.get());
+  }
+  if (corrupt) corrupt_.fetch_add(1, std::memory_order_relaxed);
+  files_.remove(name);
+  catalog_->remove({name});
+}
+
+void ContentCache::invalidate(const std::string& mount, const std::string& origin, const std::string& path) {
+  std::vector<std::string> names;
+  {
+    std::lock_guard lock(mu_);
+    FileKey key{mount, origin, path};
+    for (auto it = jobs_.begin(); it != jobs_.end();) {
+      if (key_of(it->record.version) == key) {
+        pending_bytes_ -= it->record.length;
+        queued_.erase(it->record.name);
+        it = jobs_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    if (writing_ && writing_key_ == key) writing_cancelled_ = true;
+    auto f = by_file_.find(key);
+    if (f != by_file_.end()) {
+      names.assign(f->second.begin(), f->second.end());
+      for (const auto& n : names) forget_locked(chunks_.at(n).get());
+    }
+  }
+  room_cv_.notify_all();
+  for (const auto& n : names) files_.remove(n);
+  catalog_->remove(std::move(names));
+}
+
+CacheClearResult ContentCache::clear(const std::string& mount, const std::string& origin) {
+  CacheClearResult result;
+  std::vector<std::string> names;
+  {
+    std::lock_guard lock(mu_);
+    auto matches = [&](const FileVersion& v) { return v.mount == mount && (origin.empty() || v.origin == origin); };
+    for (auto it = jobs_.begin(); it != jobs_.end();) {
+      if (matches(it->record.version)) {
+        pending_bytes_ -= it->record.length;
+        queued_.erase(it->record.name);
+        it = jobs_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    if (writing_ && std::get<0>(writing_key_) == mount && (origin.empty() || std::get<1>(writing_key_) == origin)) {
+      writing_cancelled_ = true;
+    }
+    std::vector<Chunk*> victims;
+    for (const auto& [name, c] : chunks_) {
+      if (matches(c->record.version)) victims.push_back(c.get());
+    }
+    for (Chunk* c : victims) {
+      ++result.chunks;
+      result.bytes += c->record.length;
+      names.push_back(c->record.name);
+      forget_locked(c);
+    }
+  }
+  room_cv_.notify_all();
+  for (const auto& n : names) files_.remove(n);
+  catalog_->remove(std::move(names));
+  return result;
+}
+
+CacheStats ContentCache::stats() const {
+  CacheStats s;
+  {
+    std::lock_guard lock(mu_);
+    s.used_bytes = used_bytes_;
+    s.files = by_file_.size();
+    s.chunks = chunks_.size();
+    s.pending_bytes = pending_bytes_;
+  }
+  s.capacity_bytes = options_.capacity_bytes;
+  s.hits = hits_.load();
+  s.hit_bytes = hit_bytes_.load();
+  s.misses = misses_.load();
+  s.miss_bytes = miss_bytes_.load();
+  s.evictions = evictions_.load();
+  s.evicted_bytes = evicted_bytes_.load();
+  s.corrupt_chunks = corrupt_.load();
+  s.dropped_writes = dropped_writes_.load();
+  return s;
+}
+
+void ContentCache::flush() {
+  {
+    std::unique_lock lock(mu_);
+    idle_cv_.wait(lock, [&] { return stopping_ || (jobs_.empty() && !writing_); });
+  }
+  catalog_->flush();
+}
+
+}  // namespace musicfs

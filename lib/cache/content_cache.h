@@ -1,0 +1,156 @@
+#pragma once
+// The content cache: file content in fixed-size chunks under cache_dir, so that music
+// that has been played keeps playing when every origin is gone (NFR-7.1).
+//
+//   - A chunk is CHUNK bytes (1 MiB) of one version of one file (FileVersion): a file
+//     that changes at its origin gets new chunk names, and its old chunks are dropped
+//     when the index notices the change (invalidate()).
+//   - Every BLOCK (64 KiB) of a chunk has an XXH3-64 checksum, kept in the catalog and
+//     verified on every read; a chunk that fails is dropped (never served) and the
+//     caller refetches it. Block-sized checksums keep a 4 KiB read from hashing a MiB.
+//   - Writes never block a reader: store() hands the bytes to a background writer
+//     (temporary file, rename, then a catalog row) and drops them when too much is
+//     already queued. The same thread evicts least-recently-used chunks whenever the
+//     cache is over capacity_bytes, and removes orphans a crash left behind.
+//   - One ContentCache per cache directory; several mounts may share it (the mount
+//     is part of every key). A lock file keeps a second daemon out.
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <span>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "cache/cache_catalog.h"
+#include "cache/chunk_files.h"
+#include "cache/file_version.h"
+#include "util/unique_fd.h"
+
+namespace musicfs {
+
+struct CacheStats {
+  uint64_t capacity_bytes = 0;
+  uint64_t used_bytes = 0;
+  uint64_t files = 0;
+  uint64_t chunks = 0;
+  uint64_t hits = 0;
+  uint64_t hit_bytes = 0;
+  uint64_t misses = 0;
+  uint64_t miss_bytes = 0;
+  uint64_t evictions = 0;
+  uint64_t evicted_bytes = 0;
+  uint64_t corrupt_chunks = 0;   // failed their checksum, dropped and refetched
+  uint64_t dropped_writes = 0;   // not cached because the writer was too far behind
+  uint64_t pending_bytes = 0;    // queued for writing
+};
+
+struct CacheClearResult {
+  uint64_t chunks = 0;
+  uint64_t bytes = 0;
+};
+
+class ContentCache {
+ public:
+  struct Options {
+    std::string dir;
+    uint64_t capacity_bytes = 0;
+    uint32_t chunk_size = 1u << 20;
+    uint32_t block_size = 64u << 10;
+    uint64_t max_pending_bytes = 64u << 20;
+  };
+
+  static Result<std::shared_ptr<ContentCache>> open(Options options);
+  ~ContentCache();
+  ContentCache(const ContentCache&) = delete;
+  ContentCache& operator=(const ContentCache&) = delete;
+
+  uint32_t chunk_size() const { return options_.chunk_size; }
+  const std::string& dir() const { return options_.dir; }
+  uint64_t capacity_bytes() const { return options_.capacity_bytes; }
+  // Bytes of chunk `index` of a file of `size` bytes (the last chunk is shorter).
+  uint32_t chunk_length(uint64_t size, uint32_t index) const;
+
+  // Copies bytes [from, from + out.size()) of chunk `index` of `v` into `out` when the
+  // chunk is cached and every block it touches verifies. False otherwise; a chunk
+  // that fails verification is dropped.
+  bool read(const FileVersion& v, uint32_t index, uint32_t from, std::span<char> out);
+  bool contains(const FileVersion& v, uint32_t index) const;
+  // Bytes of `v` held (complete chunks only).
+  uint64_t cached_bytes(const FileVersion& v) const;
+  // Queues one complete chunk for writing. Returns false when the chunk was not
+  // taken (already cached, larger than the cache, or the writer is too far behind
+  // and wait_for_room is false). wait_for_room is for prefetch, never the FUSE path.
+  bool store(const FileVersion& v, uint32_t index, std::shared_ptr<const std::vector<char>> data,
+             bool wait_for_room = false);
+  void note_miss(uint64_t bytes);
+
+  // Drops every cached version of (mount, origin, path).
+  void invalidate(const std::string& mount, const std::string& origin, const std::string& path);
+  // Drops everything of a mount's origin, or of the whole mount when origin is empty.
+  CacheClearResult clear(const std::string& mount, const std::string& origin);
+  CacheStats stats() const;
+  // Waits until every queued chunk is written and the catalog committed.
+  void flush();
+
+ private:
+  using FileKey = std::tuple<std::string, std::string, std::string>;  // mount, origin, path
+  struct Chunk {
+    ChunkRecord record;
+    std::list<Chunk*>::iterator lru;
+  };
+  struct WriteJob {
+    ChunkRecord record;
+    std::shared_ptr<const std::vector<char>> data;
+  };
+
+  explicit ContentCache(Options options);
+  static FileKey key_of(const FileVersion& v) { return {v.mount, v.origin, v.path}; }
+  void writer_loop();
+  void write_one(WriteJob job);
+  void sweep_orphans();
+  void evict_if_needed();
+  void flush_touches();
+  // Removes a chunk from memory (lock held); the caller deletes file and row.
+  void forget_locked(Chunk* c);
+  void drop(const std::string& name, bool corrupt);
+
+  const Options options_;
+  ChunkFiles files_;
+  std::unique_ptr<CacheCatalog> catalog_;
+  UniqueFd lock_fd_;
+
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, std::unique_ptr<Chunk>> chunks_;  // by name
+  std::map<FileKey, std::set<std::string>> by_file_;
+  std::list<Chunk*> lru_;  // most recently used first
+  std::unordered_set<std::string> touched_;
+  uint64_t used_bytes_ = 0;
+
+  // Writer queue (guarded by mu_).
+  std::condition_variable writer_cv_;
+  std::condition_variable room_cv_;
+  std::condition_variable idle_cv_;
+  std::deque<WriteJob> jobs_;
+  std::unordered_set<std::string> queued_;  // names queued or being written
+  uint64_t pending_bytes_ = 0;
+  bool writing_ = false;
+  bool writing_cancelled_ = false;
+  FileKey writing_key_;
+  bool stopping_ = false;
+  std::thread writer_;
+
+  std::atomic<uint64_t> hits_{0}, hit_bytes_{0}, misses_{0}, miss_bytes_{0};
+  std::atomic<uint64_t> evictions_{0}, evicted_bytes_{0}, corrupt_{0}, dropped_writes_{0};
+};
+
+}  // namespace musicfs

@@ -1,0 +1,39 @@
+#include "cache/file_version.h"
+
+#include <xxhash.h>
+
+#include <cstdio>
+#include <cstring>
+
+namespace musicfs {
+
+namespace {
+void put_u64(std::string& out, uint64_t v) {
+  char b[8];
+  std::memcpy(b, &v, 8);
+  out.append(b, 8);
+}
+void put_str(std::string& out, const std::string& s) {
+  put_u64(out, s.size());
+  out += s;
+}
+}  // namespace
+
+std::string chunk_name(const FileVersion& v, uint32_t index) {
+  std::string key;
+  key.reserve(64 + v.mount.size() + v.origin.size() + v.path.size());
+  put_str(key, v.mount);
+  put_str(key, v.origin);
+  put_str(key, v.path);
+  put_u64(key, v.size);
+  put_u64(key, static_cast<uint64_t>(v.mtime_sec));
+  put_u64(key, v.mtime_nsec);
+  put_u64(key, index);
+  XXH128_hash_t h = XXH3_128bits(key.data(), key.size());
+  char hex[33];
+  std::snprintf(hex, sizeof hex, "%016llx%016llx", static_cast<unsigned long long>(h.high64),
+                static_cast<unsigned long long>(h.low64));
+  return std::string(hex, 32);
+}
+
+}  // namespace musicfs
