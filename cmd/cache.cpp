@@ -1,37 +1,113 @@
-// musicfsctl cache stat
+// musicfsctl cache stat | clear [--origin ID] | prefetch PATH...
+#include <unistd.h>
+
 #include <iostream>
 
 #include "client.h"
 #include "command.h"
 #include "output.h"
+#include "path_args.h"
 
 namespace musicfs::cli {
 
+namespace {
+int print_stat(const Globals& g) {
+  auto out = call_daemon(g, "cache-stat");
+  if (!out.reply || !out.reply->ok) return out.exit_code;
+  if (g.json) {
+    print_json(out.reply->result);
+    return kExitOk;
+  }
+  for (const auto& m : out.reply->result["mounts"]) {
+    auto n = [&](const char* k) { return m.value(k, uint64_t{0}); };
+    std::cout << "mount " << str_or(m["mount_point"]) << ": content cache at " << str_or(m["cache_dir"]);
+    if (!m.value("enabled", false)) {
+      std::cout << " is off (content_cache_gb = 0: passthrough)\n";
+    } else {
+      std::cout << "\n  used " << fmt_bytes(n("used_bytes")) << " of " << fmt_bytes(n("capacity_bytes")) << " in "
+                << n("files") << " files, " << n("chunks") << " chunks\n"
+                << "  hits " << n("hits") << " (" << fmt_bytes(n("hit_bytes")) << "), misses " << n("misses") << " ("
+                << fmt_bytes(n("miss_bytes")) << "), evictions " << n("evictions") << " ("
+                << fmt_bytes(n("evicted_bytes")) << "), corrupt chunks dropped " << n("corrupt_chunks") << "\n";
+    }
+    Table t({"ORIGIN", "FETCHED"});
+    for (const auto& [id, bytes] : m["fetched_bytes_per_origin"].items()) t.add({id, fmt_bytes(bytes.get<uint64_t>())});
+    t.print("  ");
+  }
+  return kExitOk;
+}
+
+int clear(const Globals& g, const std::string& mount, const std::string& origin) {
+  nlohmann::json args = nlohmann::json::object();
+  if (!mount.empty()) args["mount"] = path_request_args("/", mount)["mount"];
+  if (!origin.empty()) args["origin"] = origin;
+  auto out = call_daemon(g, "cache-clear", args);
+  if (!out.reply || !out.reply->ok) return out.exit_code;
+  const auto& r = out.reply->result;
+  if (g.json) {
+    print_json(r);
+    return kExitOk;
+  }
+  std::cout << "cleared " << r.value("chunks", 0) << " chunks (" << fmt_bytes(r.value("bytes", uint64_t{0})) << ")"
+            << (origin.empty() ? "" : " of origin " + origin) << " from " << str_or(r["mount"]) << "\n";
+  return kExitOk;
+}
+
+int prefetch(const Globals& g, const std::vector<std::string>& paths, const std::string& mount) {
+  // A progress line only for a person watching: not in --json, not into a pipe.
+  const bool show = !g.json && ::isatty(STDERR_FILENO) != 0;
+  nlohmann::json results = nlohmann::json::array();
+  int rc = kExitOk;
+  for (const auto& p : paths) {
+    nlohmann::json args = path_request_args(p, mount);
+    args["progress"] = show;
+    auto out = call_daemon(g, "cache-prefetch", args, [&](const nlohmann::json& line) {
+      if (!line.contains("progress")) return;
+      const auto& pr = line["progress"];
+      std::cerr << "\rprefetch " << p << ": " << pr.value("files_done", 0) << "/" << pr.value("files", 0) << " files, "
+                << fmt_bytes(pr.value("bytes_done", uint64_t{0})) << " of " << fmt_bytes(pr.value("bytes", uint64_t{0}))
+                << "\033[K" << std::flush;
+    });
+    if (show) std::cerr << "\r\033[K" << std::flush;
+    if (!out.reply || !out.reply->ok) {
+      rc = out.exit_code;
+      continue;
+    }
+    const auto& r = out.reply->result;
+    results.push_back(r);
+    if (!r["failed"].empty()) rc = kExitFailed;
+    if (g.json) continue;
+    std::cout << "prefetched " << str_or(r["path"]) << " in " << str_or(r["mount"]) << ": " << r.value("files", 0)
+              << " files, " << fmt_bytes(r.value("bytes", uint64_t{0})) << " ("
+              << fmt_bytes(r.value("fetched_bytes", uint64_t{0})) << " fetched, the rest was cached)\n";
+    for (const auto& f : r["failed"]) {
+      std::cerr << "musicfsctl: prefetch " << str_or(f["path"]) << ": " << str_or(f["error"]) << "\n";
+    }
+  }
+  if (g.json) print_json({{"results", results}});
+  return rc;
+}
+}  // namespace
+
 CliCommand cache_command() {
   return {"cache", [](CLI::App& app, Globals& g) -> Runner {
-            auto* sub = app.add_subcommand("cache", "Inspect the content cache");
+            auto* sub = app.add_subcommand("cache", "Inspect, clear or fill the content cache");
             sub->require_subcommand(1);
-            sub->add_subcommand("stat", "Capacity, use, hits and misses, bytes fetched per origin");
-            return [&g]() -> int {
-              auto out = call_daemon(g, "cache-stat");
-              if (!out.reply || !out.reply->ok) return out.exit_code;
-              if (g.json) {
-                print_json(out.reply->result);
-                return kExitOk;
-              }
-              for (const auto& m : out.reply->result["mounts"]) {
-                std::cout << "mount " << str_or(m["mount_point"]) << ": content cache "
-                          << (m.value("enabled", false) ? "enabled" : "not enabled in this version")
-                          << " (configured " << fmt_bytes(m.value("configured_capacity_bytes", uint64_t{0})) << " at "
-                          << str_or(m["cache_dir"]) << ")\n"
-                          << "  used " << fmt_bytes(m.value("used_bytes", uint64_t{0})) << ", files "
-                          << m.value("files", 0) << ", chunks " << m.value("chunks", 0) << ", hits " << m.value("hits", 0)
-                          << ", misses " << m.value("misses", 0) << ", evictions " << m.value("evictions", 0) << "\n";
-                Table t({"ORIGIN", "FETCHED"});
-                for (const auto& [id, bytes] : m["fetched_bytes_per_origin"].items()) t.add({id, fmt_bytes(bytes.get<uint64_t>())});
-                t.print("  ");
-              }
-              return kExitOk;
+            auto* stat = sub->add_subcommand("stat", "Capacity, use, hits and misses, evictions, bytes fetched per origin");
+            auto* clr = sub->add_subcommand("clear", "Drop cached content (of one origin with --origin)");
+            auto* pre = sub->add_subcommand("prefetch", "Fetch whole files or directories into the cache");
+            auto origin = std::make_shared<std::string>();
+            auto mount = std::make_shared<std::string>();
+            auto paths = std::make_shared<std::vector<std::string>>();
+            clr->add_option("--origin", *origin, "Only this origin's cached content");
+            clr->add_option("--mount", *mount, "The mount (needed when several are active)");
+            pre->add_option("paths", *paths, "Files or directories inside a mount (or virtual paths with --mount)")
+                ->required();
+            pre->add_option("--mount", *mount, "Treat PATHs as virtual paths inside this mount");
+            return [&g, stat, clr, origin, mount, paths]() -> int {
+              if (stat->parsed()) return print_stat(g);
+              if (clr->parsed()) return clear(g, *mount, *origin);
+              return prefetch(g, *paths, *mount);
             };
           }};
 }

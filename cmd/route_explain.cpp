@@ -1,41 +1,26 @@
 // musicfsctl route-explain PATH [--mount MOUNTPOINT]
 // Why does this path route to that origin? Prints the decision the read path makes.
-#include <climits>
 #include <iostream>
-#include <unistd.h>
 
 #include "client.h"
 #include "command.h"
 #include "output.h"
+#include "path_args.h"
 
 namespace musicfs::cli {
 
 namespace {
-// Absolute, lexically normalised; symlinks inside the mount are not followed, since
-// the question is about the path itself.
-std::string absolute_lexical(const std::string& p) {
-  std::string abs = p;
-  if (abs.empty() || abs.front() != '/') {
-    char cwd[PATH_MAX];
-    if (::getcwd(cwd, sizeof cwd) == nullptr) return p;
-    abs = std::string(cwd) + "/" + p;
-  }
-  std::vector<std::string> parts;
-  size_t i = 0;
-  while (i <= abs.size()) {
-    size_t j = abs.find('/', i);
-    if (j == std::string::npos) j = abs.size();
-    std::string c = abs.substr(i, j - i);
-    if (c == "..") {
-      if (!parts.empty()) parts.pop_back();
-    } else if (!c.empty() && c != ".") {
-      parts.push_back(c);
-    }
-    i = j + 1;
-  }
-  std::string out;
-  for (const auto& c : parts) out += "/" + c;
-  return out.empty() ? "/" : out;
+// "origin laptop", "cache (laptop's version, complete)", "nothing: ..." plus how much
+// of the file the cache holds.
+std::string serving_line(const nlohmann::json& r) {
+  if (r.contains("contributors")) return "-";
+  const std::string from = str_or(r["served_from"], "none");
+  const uint64_t cached = r.value("cached_bytes", uint64_t{0});
+  std::string cached_text = !r.value("cache_enabled", false) ? "content cache off"
+                                                             : fmt_bytes(cached) + " cached";
+  if (from == "cache") return "content cache (" + str_or(r["cached_origin"]) + "'s version, " + cached_text + ")";
+  if (from == "origin") return "origin " + str_or(r["selected"]) + " (" + cached_text + ")";
+  return "nothing: no origin can serve it (" + cached_text + ")";
 }
 }  // namespace
 
@@ -48,14 +33,7 @@ CliCommand route_explain_command() {
                 ->required();
             sub->add_option("--mount", *mount, "Treat PATH as a virtual path inside this mount");
             return [path, mount, &g]() -> int {
-              nlohmann::json args;
-              if (mount->empty()) {
-                args = {{"path", absolute_lexical(*path)}};
-              } else {
-                char buf[PATH_MAX];
-                std::string mp = ::realpath(mount->c_str(), buf) ? std::string(buf) : *mount;
-                args = {{"path", path->empty() || path->front() != '/' ? "/" + *path : *path}, {"mount", mp}};
-              }
+              nlohmann::json args = path_request_args(*path, *mount);
               auto out = call_daemon(g, "route-explain", args);
               if (!out.reply || !out.reply->ok) return out.exit_code;
               const auto& r = out.reply->result;
@@ -71,8 +49,7 @@ CliCommand route_explain_command() {
               }
               std::cout << "selected:  " << str_or(r["selected"], "(none)") << "\n"
                         << "rule:      " << str_or(r["rule"]) << "\n"
-                        << "cached:    " << fmt_bytes(r.value("cached_bytes", uint64_t{0}))
-                        << (r.value("cache_enabled", false) ? "" : " (no content cache in this version)") << "\n"
+                        << "serving:   " << serving_line(r) << "\n"
                         << "divergent: " << (r.value("divergent", false) ? "yes, replicas differ in size or mtime" : "no")
                         << "\n\n";
               Table t({"ORIGIN", "HAS", "PRIORITY", "STATUS", "P50_MS", "FAILURES", "SIZE", "MTIME"});

@@ -148,7 +148,8 @@ Result<std::shared_ptr<ContentCache>> MountTable::cache_for(const Config& config
   if (capacity == 0) return std::shared_ptr<ContentCache>();  // passthrough
   std::string dir = config.cache_dir;
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
+  // A new cache directory is private: it holds the user's music and its paths.
+  if (std::filesystem::create_directories(dir, ec)) ::chmod(dir.c_str(), 0700);
   if (ec) return make_error(ErrorCode::kIo, "cannot create cache_dir " + dir + ": " + ec.message());
   dir = canonical_mount_point(dir);
   if (auto it = caches_.find(dir); it != caches_.end()) {

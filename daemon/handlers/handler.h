@@ -42,6 +42,8 @@ CommandHandler origins_remove_handler();
 CommandHandler origins_enable_handler();
 CommandHandler origins_disable_handler();
 CommandHandler cache_stat_handler();
+CommandHandler cache_clear_handler();
+CommandHandler cache_prefetch_handler();
 CommandHandler debug_fault_handler();
 
 }  // namespace musicfs

@@ -19,6 +19,8 @@ const std::vector<CommandHandler>& command_handlers() {
       origins_enable_handler(),
       origins_disable_handler(),
       cache_stat_handler(),
+      cache_clear_handler(),
+      cache_prefetch_handler(),
 #ifdef MUSICFS_FAULT_INJECTION
       debug_fault_handler(),
 #endif

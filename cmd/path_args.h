@@ -1,0 +1,13 @@
+#pragma once
+// How commands name a file in a mount (route-explain, cache prefetch): a path inside
+// a mount, absolute or relative to the current directory, or with --mount a virtual
+// path inside that mount. The daemon finds the mount (daemon/handlers/path_arg.cpp).
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace musicfs::cli {
+
+// {"path": ABSOLUTE} or, with a mount, {"path": VIRTUAL, "mount": REALPATH}.
+nlohmann::json path_request_args(const std::string& path, const std::string& mount);
+
+}  // namespace musicfs::cli
