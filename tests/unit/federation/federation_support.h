@@ -56,8 +56,17 @@ inline EntryAttr dir_attr() {
 // Declaration order matters: the federation is destroyed first, then the event log
 // it refers to, then the directories its watchers look at.
 struct FedFixture {
-  explicit FedFixture(HealthConfig health = {}) : health_config(std::move(health)) {
+  // With `cache_bytes` > 0 the federation gets a content cache of that size.
+  explicit FedFixture(HealthConfig health = {}, uint64_t cache_bytes = 0) : health_config(std::move(health)) {
     FederationOptions opts;
+    if (cache_bytes > 0) {
+      ContentCache::Options co;
+      co.dir = dir.mkdir("cache");
+      co.capacity_bytes = cache_bytes;
+      auto c = ContentCache::open(co);
+      REQUIRE(c.ok());
+      opts.cache = *c;
+    }
     opts.decorate = [](OriginPtr o) -> OriginPtr {
       auto f = std::make_shared<FaultInjectingOrigin>(std::move(o));
       FaultRegistry::instance().add("", f);
@@ -81,6 +90,8 @@ struct FedFixture {
     Status s = fed->add_origin(cfg);
     INFO((s.ok() ? std::string() : s.error().message));
     REQUIRE(s.ok());
+    // Indexing runs in the background; wait for it as `origins add` does.
+    fed->wait_index_idle();
   }
 
   OriginRuntimePtr rt(const std::string& id) const {

@@ -219,14 +219,35 @@ TEST_CASE("test_retry_with_backoff", "[plan][retry]") {
   CHECK(f.events.count("failover") == 0);
 }
 
-// NFR-7.1: serve cached data when every origin is offline. Enabled by the
-// content-cache issue: musicfs has no content cache yet, so this test is hidden
-// ("[.]") from default runs and fails when run explicitly. The scenario it will check:
-// read a file once while its only origin is healthy (populating the cache), make the
-// origin fail, and read it again: the same bytes must come back from the cache, with
-// no read error, while the origin is unhealthy.
-TEST_CASE("test_serve_cached_offline", "[.][cache]") {
-  FAIL("content cache not implemented yet (issue: content cache)");
+// NFR-7.1: read a file once while its only origin is healthy (filling the content
+// cache), make the origin fail until it is unhealthy, and read it again: the same
+// bytes come back from the cache, with no read error.
+TEST_CASE("test_serve_cached_offline", "[plan][cache]") {
+  HealthConfig h;
+  h.retry_delays_ms = {5};  // the retry schedule has its own test
+  FedFixture f(h, 64 << 20);
+  const std::string song(300000, 'S');
+  f.add("co-a", 1, {{"/song.flac", song}, {"/other.flac", "never read"}});
+  auto session = f.fed->open("/song.flac");
+  REQUIRE(session.ok());
+  std::string buf(song.size(), '\0');
+  auto n = f.fed->read(**session, 0, std::span<char>(buf.data(), buf.size()));
+  REQUIRE(n.ok());
+  REQUIRE(buf == song);
+  f.fed->cache()->flush();
+
+  FedFixture::set_fault("co-a", "fail");
+  CHECK_FALSE(f.read("/other.flac").ok());  // passive detection: the origin is now unhealthy
+  REQUIRE(f.status("co-a") == HealthStatus::kUnhealthy);
+
+  auto again = f.fed->open("/song.flac");
+  REQUIRE(again.ok());
+  std::string back(song.size(), '\0');
+  auto m = f.fed->read(**again, 0, std::span<char>(back.data(), back.size()));
+  REQUIRE(m.ok());
+  CHECK(*m == song.size());
+  CHECK(back == song);
+  CHECK(f.fed->cache()->stats().hits >= 1);
 }
 
 // Oracle fix: with every origin unhealthy, reads try the least-bad origin (fewest

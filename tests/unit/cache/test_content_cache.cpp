@@ -1,0 +1,206 @@
+// ContentCache on a real directory: chunks written, verified, evicted, invalidated,
+// and found again after a restart. Small chunks (4 KiB, 1 KiB blocks) keep it fast.
+#include <catch2/catch.hpp>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "cache/content_cache.h"
+#include "unit/unit_support.h"
+
+using namespace musicfs;
+
+namespace {
+constexpr uint32_t kChunk = 4096;
+
+ContentCache::Options options(const std::string& dir, uint64_t capacity = 1 << 20) {
+  ContentCache::Options o;
+  o.dir = dir;
+  o.capacity_bytes = capacity;
+  o.chunk_size = kChunk;
+  o.block_size = 1024;
+  return o;
+}
+
+std::shared_ptr<ContentCache> open_cache(const ContentCache::Options& o) {
+  auto c = ContentCache::open(o);
+  INFO((c ? std::string() : c.error().message));
+  REQUIRE(c.ok());
+  return *c;
+}
+
+FileVersion version(const std::string& path, uint64_t size, int64_t mtime = 1000, const std::string& origin = "nas") {
+  return FileVersion{"/mnt", origin, path, size, mtime, 0};
+}
+
+std::shared_ptr<std::vector<char>> bytes(size_t n, char seed) {
+  auto v = std::make_shared<std::vector<char>>(n);
+  for (size_t i = 0; i < n; ++i) (*v)[i] = static_cast<char>(seed + i * 7);
+  return v;
+}
+
+std::vector<std::string> chunk_files(const std::string& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir + "/chunks")) {
+    if (e.is_regular_file()) out.push_back(e.path());
+  }
+  return out;
+}
+
+void flip_byte(const std::string& file, off_t at) {
+  int fd = ::open(file.c_str(), O_RDWR);
+  REQUIRE(fd >= 0);
+  char c = 0;
+  REQUIRE(::pread(fd, &c, 1, at) == 1);
+  c = static_cast<char>(c ^ 0x5a);
+  REQUIRE(::pwrite(fd, &c, 1, at) == 1);
+  ::close(fd);
+}
+}  // namespace
+
+TEST_CASE("a stored chunk reads back, verified, by version", "[cache]") {
+  test::TempDir dir("cache");
+  auto cache = open_cache(options(dir.path()));
+  auto v = version("/a.flac", kChunk + 100);
+  auto data = bytes(kChunk, 'a');
+  REQUIRE(cache->store(v, 0, data));
+  cache->flush();
+  CHECK(cache->contains(v, 0));
+  CHECK(cache->cached_bytes(v) == kChunk);
+
+  std::vector<char> out(1500);
+  REQUIRE(cache->read(v, 0, 1000, std::span<char>(out)));  // unaligned: via scratch
+  CHECK(std::equal(out.begin(), out.end(), data->begin() + 1000));
+  std::vector<char> whole(kChunk);
+  REQUIRE(cache->read(v, 0, 0, std::span<char>(whole)));  // aligned: straight into the buffer
+  CHECK(whole == *data);
+
+  // Another version of the same path (changed mtime or size) is another key.
+  CHECK_FALSE(cache->read(version("/a.flac", kChunk + 100, 2000), 0, 0, std::span<char>(out)));
+  CHECK_FALSE(cache->read(version("/a.flac", kChunk + 101), 0, 0, std::span<char>(out)));
+  CHECK_FALSE(cache->read(v, 1, 0, std::span<char>(out.data(), 100)));  // chunk 1 never stored
+  auto s = cache->stats();
+  CHECK(s.hits == 2);
+  CHECK(s.chunks == 1);
+  CHECK(s.used_bytes == kChunk);
+}
+
+TEST_CASE("a chunk that fails its checksum is dropped, never served", "[cache]") {
+  test::TempDir dir("cache");
+  auto cache = open_cache(options(dir.path()));
+  auto v = version("/a.flac", kChunk);
+  REQUIRE(cache->store(v, 0, bytes(kChunk, 'x')));
+  cache->flush();
+  auto files = chunk_files(dir.path());
+  REQUIRE(files.size() == 1);
+  flip_byte(files[0], 3000);  // in block 2
+
+  std::vector<char> head(1024);
+  CHECK(cache->read(v, 0, 0, std::span<char>(head)));  // block 0 is intact
+  std::vector<char> out(kChunk);
+  CHECK_FALSE(cache->read(v, 0, 0, std::span<char>(out)));
+  CHECK(cache->stats().corrupt_chunks == 1);
+  CHECK_FALSE(cache->contains(v, 0));
+  CHECK(chunk_files(dir.path()).empty());
+  // Refetched bytes can be stored again under the same name.
+  REQUIRE(cache->store(v, 0, bytes(kChunk, 'x')));
+  cache->flush();
+  CHECK(cache->read(v, 0, 0, std::span<char>(out)));
+}
+
+TEST_CASE("eviction keeps the cache under its cap, least recently used first", "[cache]") {
+  test::TempDir dir("cache");
+  auto cache = open_cache(options(dir.path(), 3 * kChunk));
+  auto v0 = version("/0.flac", kChunk);
+  auto v1 = version("/1.flac", kChunk);
+  auto v2 = version("/2.flac", kChunk);
+  for (const auto& v : {v0, v1, v2}) {
+    REQUIRE(cache->store(v, 0, bytes(kChunk, 'e')));
+    cache->flush();
+  }
+  std::vector<char> out(100);
+  REQUIRE(cache->read(v0, 0, 0, std::span<char>(out)));  // v0 is now the most recent
+  REQUIRE(cache->store(version("/3.flac", kChunk), 0, bytes(kChunk, 'e')));
+  cache->flush();
+  auto s = cache->stats();
+  CHECK(s.used_bytes <= 3 * kChunk);
+  CHECK(s.evictions >= 1);
+  CHECK(cache->contains(v0, 0));
+  CHECK_FALSE(cache->contains(v1, 0));  // the least recently used went first
+  CHECK(chunk_files(dir.path()).size() == s.chunks);
+}
+
+TEST_CASE("invalidate drops every version of a path; clear drops an origin", "[cache]") {
+  test::TempDir dir("cache");
+  auto cache = open_cache(options(dir.path()));
+  auto old_v = version("/a.flac", kChunk, 1000);
+  auto new_v = version("/a.flac", kChunk, 2000);
+  auto other = version("/b.flac", kChunk, 1000, "laptop");
+  for (const auto& v : {old_v, new_v, other}) REQUIRE(cache->store(v, 0, bytes(kChunk, 'i')));
+  cache->flush();
+  cache->invalidate("/mnt", "nas", "/a.flac");
+  CHECK_FALSE(cache->contains(old_v, 0));
+  CHECK_FALSE(cache->contains(new_v, 0));
+  CHECK(cache->contains(other, 0));
+
+  REQUIRE(cache->store(version("/c.flac", kChunk), 0, bytes(kChunk, 'c')));
+  cache->flush();
+  auto cleared = cache->clear("/mnt", "laptop");
+  CHECK(cleared.chunks == 1);
+  CHECK(cleared.bytes == kChunk);
+  CHECK_FALSE(cache->contains(other, 0));
+  CHECK(cache->contains(version("/c.flac", kChunk), 0));
+  CHECK(cache->clear("/mnt", "").chunks == 1);
+  CHECK(cache->stats().used_bytes == 0);
+  CHECK(chunk_files(dir.path()).empty());
+}
+
+TEST_CASE("the catalog survives a restart; orphans and temporary files are swept", "[cache]") {
+  test::TempDir dir("cache");
+  auto v = version("/a.flac", 2 * kChunk);
+  {
+    auto cache = open_cache(options(dir.path()));
+    REQUIRE(cache->store(v, 0, bytes(kChunk, 'r')));
+    REQUIRE(cache->store(v, 1, bytes(kChunk, 's')));
+    cache->flush();
+  }
+  // What a kill -9 can leave: a chunk renamed into place without its catalog row, and
+  // a half-written temporary file.
+  dir.write("cache-orphan-src", std::string(kChunk, 'o'));
+  std::filesystem::create_directories(dir.path() + "/chunks/ff");
+  std::filesystem::rename(dir / "cache-orphan-src", dir.path() + "/chunks/ff/ff000000000000000000000000000000");
+  dir.write("tmp/abc.1.2", "partial");
+  auto files = chunk_files(dir.path());
+  REQUIRE(files.size() == 3);
+
+  auto cache = open_cache(options(dir.path()));
+  CHECK(cache->cached_bytes(v) == 2 * kChunk);
+  std::vector<char> out(kChunk);
+  REQUIRE(cache->read(v, 1, 0, std::span<char>(out)));
+  CHECK(out == *bytes(kChunk, 's'));
+  CHECK_FALSE(std::filesystem::exists(dir / "tmp/abc.1.2"));
+  cache->flush();
+  REQUIRE(test::poll_until([&] { return chunk_files(dir.path()).size() == 2; }));
+}
+
+TEST_CASE("a second cache on the same directory is refused", "[cache]") {
+  test::TempDir dir("cache");
+  auto first = open_cache(options(dir.path()));
+  auto second = ContentCache::open(options(dir.path()));
+  REQUIRE_FALSE(second.ok());
+  CHECK(second.error().message.find("in use by another musicfs daemon") != std::string::npos);
+}
+
+TEST_CASE("the writer never blocks a reader: too much pending is dropped", "[cache]") {
+  test::TempDir dir("cache");
+  auto o = options(dir.path());
+  o.max_pending_bytes = kChunk;  // room for one chunk in flight
+  auto cache = open_cache(o);
+  size_t taken = 0;
+  for (uint32_t i = 0; i < 50; ++i) taken += cache->store(version("/a.flac", 50 * kChunk), i, bytes(kChunk, 'p'));
+  cache->flush();
+  auto s = cache->stats();
+  CHECK(taken + s.dropped_writes == 50);
+  CHECK(s.chunks == taken);
+}
