@@ -16,6 +16,7 @@
 
 #include "config/config_parser.h"
 #include "origins/origin_types.h"
+#include "state/state_index_store.h"
 #include "util/time_util.h"
 
 namespace musicfs {
@@ -28,6 +29,20 @@ bool is_mount_point(const std::string& mp) {
   std::string parent = mp + "/..";
   if (::stat(parent.c_str(), &b) != 0) return false;
   return a.st_dev != b.st_dev || a.st_ino == b.st_ino;
+}
+// A persisted index is loaded only for an origin of the mount's catalog; one whose
+// origin left the catalog (dropped from the config file, or removed while the daemon
+// was not running it) would only take space. Disabled origins keep theirs.
+void forget_stale_indexes(StateStore& store, const std::string& mp, const std::vector<OriginConfig>& catalog) {
+  auto indexed = store.indexed_origins(mp);
+  if (!indexed) {
+    spdlog::warn("cannot list the persisted indexes of {}: {}", mp, indexed.error().message);
+    return;
+  }
+  for (const auto& id : *indexed) {
+    bool known = std::any_of(catalog.begin(), catalog.end(), [&](const OriginConfig& o) { return o.id == id; });
+    if (!known) store.forget_index(mp, id);
+  }
 }
 // A FUSE mount whose daemon died (kill -9) stays in the mount table and answers
 // ENOTCONN. statfs is never answered from the kernel's attribute cache, so it tells a
@@ -116,7 +131,18 @@ Result<MountPtr> MountTable::mount(Config config) {
     opts.on_state_change = [store = store_, mp](const OriginRuntime& rt) {
       store->save_origin_state(mp, rt.config.id, rt.health());
     };
+    opts.index_store = std::make_shared<StateIndexStore>(*store_, mp);
+    forget_stale_indexes(*store_, mp, catalog);
   }
+  // Recorded before the origins start indexing: a synchronous write waits for the
+  // writer to go idle, and a first listing of a large library keeps it busy for long.
+  if (store_) {
+    if (auto s = store_->save_mount({mp, config.source_path}); !s) spdlog::warn("cannot persist mount: {}", s.error().message);
+  }
+  auto forget_on_error = [&](Error e) -> Error {
+    if (store_) (void)store_->forget_mount(mp);
+    return e;
+  };
   m->federation = std::make_unique<Federation>(mp, config.health, events_, opts);
   for (const auto& o : catalog) {
     if (!o.enabled) continue;
@@ -124,19 +150,16 @@ Result<MountPtr> MountTable::mount(Config config) {
     if (store_) {
       if (auto st = store_->origin_state(mp, o.id); st && *st) restored = **st;
     }
-    if (auto s = m->federation->add_origin(o, restored); !s) return s.error().with_context("mount " + mp);
+    if (auto s = m->federation->add_origin(o, restored); !s) return forget_on_error(s.error().with_context("mount " + mp));
   }
   auto host = FuseHost::mount(mp, *m->federation, m->invalidator);
-  if (!host) return host.take_error();
+  if (!host) return forget_on_error(host.take_error());
   m->fuse = std::move(*host);
   m->federation->start();
 
   {
     std::lock_guard lock(mu_);
     mounts_[mp] = m;
-  }
-  if (store_) {
-    if (auto s = store_->save_mount({mp, config.source_path}); !s) spdlog::warn("cannot persist mount: {}", s.error().message);
   }
   events_.record({0, 0, "mount", mp, "", "", "mounted " + std::to_string(m->federation->origins()->size()) +
                                                   " origin(s) from " + config.source_path});

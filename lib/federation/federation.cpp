@@ -9,12 +9,6 @@
 
 namespace musicfs {
 
-namespace {
-// Listing a large remote tree can take minutes; it runs on the indexer thread only.
-constexpr auto kListDeadline = std::chrono::minutes(30);
-
-}  // namespace
-
 Federation::Federation(std::string mount_point, HealthConfig health, EventLog& events, FederationOptions options)
     : mount_point_(std::move(mount_point)), health_(std::move(health)), events_(events), options_(std::move(options)) {
   retry_.delays.clear();
@@ -23,7 +17,12 @@ Federation::Federation(std::string mount_point, HealthConfig health, EventLog& e
       std::chrono::seconds(health_.check_interval_secs), std::chrono::milliseconds(health_.timeout_ms),
       [this] { return registry_.snapshot(); },
       [this](const OriginRuntimePtr& rt, const Status& s, uint32_t us) { on_probe(rt, s, us); });
-  indexer_ = std::thread([this] { indexer_loop(); });
+  IndexerHooks hooks;
+  hooks.invalidate = [this](const std::string& p) { invalidate(p); };
+  hooks.on_file_changed = options_.on_file_changed;
+  hooks.store = options_.index_store;
+  indexer_ = std::make_unique<Indexer>(registry_, tree_, membership_mu_, std::move(hooks),
+                                       std::chrono::milliseconds(health_.timeout_ms));
 }
 
 Federation::~Federation() { stop(); }
@@ -31,17 +30,13 @@ Federation::~Federation() { stop(); }
 void Federation::start() {
   monitor_->start();
   started_.store(true);
+  indexer_->gate().seal(SteadyClock::now() + std::chrono::milliseconds(health_.read_timeout_ms));
 }
 
 void Federation::stop() {
   monitor_->stop();
-  {
-    std::lock_guard lock(index_mu_);
-    if (index_stopping_) return;
-    index_stopping_ = true;
-  }
-  index_cv_.notify_all();
-  if (indexer_.joinable()) indexer_.join();
+  indexer_->stop();
+  // After the indexer: it may be starting a watcher right now.
   for (const auto& rt : *registry_.snapshot()) registry_.drop_watches(rt->config.id);
 }
 
@@ -57,21 +52,22 @@ Status Federation::add_origin(const OriginConfig& config, const std::optional<He
   if (!rt) return rt.take_error();
   // After a restart the origin starts from its last known state, not from "unknown".
   if (restored) (*rt)->restore(*restored);
-  // Watch first, then list: a change between the two is seen by the watcher.
-  start_watch(*rt);
-  rescan(*rt);
+  // No listing here: mount time must not grow with the library. The indexer loads the
+  // persisted index, then watches and lists the origin (watch first, so a change
+  // between the two is seen by the watcher).
+  indexer_->add_origin(config.id, !started_.load());
   events_.record({0, 0, "origin_added", mount_point_, config.id, "",
                   config.type + " origin at " + (*rt)->origin->location() + ", priority " +
-                      std::to_string(config.priority) + ", " + std::to_string(tree_.file_count((*rt)->slot)) +
-                      " files"});
+                      std::to_string(config.priority) + "; indexing in the background"});
   invalidate("/");
-  invalidate_origin_paths(*rt);
   // Added to a running mount: probe now, so it does not wait a whole interval as "unknown".
   if (started_.load()) monitor_->check_now(config.id);
   return {};
 }
 
 Status Federation::remove_origin(const std::string& id, const std::string& reason) {
+  // Removal forgets the persisted index; disabling keeps it for when it comes back.
+  const bool forget = reason == "origin_removed";
   OriginRuntimePtr rt;
   std::vector<std::string> paths;
   {
@@ -81,111 +77,29 @@ Status Federation::remove_origin(const std::string& id, const std::string& reaso
     tree_.for_each(rt->slot, [&](const std::string& p, const EntryAttr&) { paths.push_back(p); });
     tree_.remove_origin(rt->slot);
     registry_.release_slot(rt->slot);
+    // Under the lock: queued after every index write of this origin, never before one.
+    if (forget && options_.index_store) options_.index_store->forget(id);
   }
+  indexer_->origin_removed(id);
   events_.record({0, 0, reason, mount_point_, id, "", "removed from the tree"});
   check_all_unhealthy();
+  if (forget && options_.on_file_changed) options_.on_file_changed(id, "/");
   for (const auto& p : paths) invalidate(p);
   invalidate("/");
   return {};
 }
 
-void Federation::start_watch(const OriginRuntimePtr& rt) {
-  std::string id = rt->config.id;
-  auto handle = rt->origin->watch([this, id](const ChangeNotice& n) { enqueue_index_job(id, n.path, n.rescan); });
-  registry_.register_watch(id, std::move(handle));
-}
-
-void Federation::rescan(const OriginRuntimePtr& rt) {
-  auto deadline = SteadyClock::now() + kListDeadline;
-  std::vector<ListedEntry> entries;
-  Status s = rt->origin->list("/", [&](ListedEntry&& e) { entries.push_back(std::move(e)); }, deadline);
-  if (!s) {
-    // A failed listing never removes files from the tree: keep the last index.
-    spdlog::warn("origin {}: listing failed, keeping the last index: {}", rt->config.id, s.error().message);
-    return;
-  }
-  EntryAttr root;
-  root.type = EntryType::kDirectory;
-  root.mode = 0755;
-  if (auto a = rt->origin->stat("/", SteadyClock::now() + std::chrono::milliseconds(health_.timeout_ms))) {
-    root = *a;
-  }
-  size_t n = entries.size();
-  {
-    std::lock_guard lock(membership_mu_);
-    if (registry_.get(rt->config.id) != rt) return;  // removed while we listed
-    tree_.replace_origin(rt->slot, root, std::move(entries));
-  }
-  spdlog::info("origin {}: indexed {} entries", rt->config.id, n);
-}
-
 void Federation::enqueue_index_job(std::string origin_id, std::string path, bool full) {
-  {
-    std::lock_guard lock(index_mu_);
-    if (index_stopping_) return;
-    index_jobs_.push_back({std::move(origin_id), std::move(path), full});
-  }
-  index_cv_.notify_one();
-}
-
-void Federation::wait_index_idle() {
-  std::unique_lock lock(index_mu_);
-  index_idle_cv_.wait(lock, [&] { return index_stopping_ || (index_jobs_.empty() && !index_busy_); });
-}
-
-void Federation::indexer_loop() {
-  for (;;) {
-    IndexJob job;
-    {
-      std::unique_lock lock(index_mu_);
-      index_busy_ = false;
-      if (index_jobs_.empty()) index_idle_cv_.notify_all();
-      index_cv_.wait(lock, [&] { return index_stopping_ || !index_jobs_.empty(); });
-      if (index_stopping_) {
-        index_idle_cv_.notify_all();
-        return;
-      }
-      job = std::move(index_jobs_.front());
-      index_jobs_.pop_front();
-      index_busy_ = true;
-    }
-    OriginRuntimePtr rt = registry_.get(job.origin);
-    if (!rt) continue;
-    if (job.invalidate_only) {
-      std::vector<std::string> paths;
-      tree_.for_each(rt->slot, [&](const std::string& p, const EntryAttr&) { paths.push_back(p); });
-      for (const auto& p : paths) invalidate(p);
-      continue;
-    }
-    if (job.full) {
-      rescan(rt);
-      invalidate("/");
-      continue;
-    }
-    auto deadline = SteadyClock::now() + std::chrono::milliseconds(health_.timeout_ms);
-    auto attr = rt->origin->stat(job.path, deadline);
-    std::vector<ListedEntry> below;
-    if (attr && attr->type == EntryType::kDirectory) {
-      // Files may have landed in a new directory before its watch was added.
-      Status listed = rt->origin->list(job.path, [&](ListedEntry&& e) { below.push_back(std::move(e)); },
-                                       SteadyClock::now() + kListDeadline);
-      if (!listed) spdlog::debug("origin {}: listing {} failed: {}", job.origin, job.path, listed.error().message);
-    }
-    if (!attr && attr.error().code != ErrorCode::kNotFound) continue;  // the health monitor deals with that
-    {
-      std::lock_guard lock(membership_mu_);
-      if (registry_.get(rt->config.id) != rt) continue;
-      if (attr) {
-        tree_.upsert(rt->slot, job.path, *attr);
-        for (const auto& e : below) tree_.upsert(rt->slot, e.path, e.attr);
-      } else {
-        tree_.remove(rt->slot, job.path);
-      }
-    }
-    invalidate(job.path);
-    invalidate(std::string(split_parent(job.path).first));
+  if (full) {
+    indexer_->relist(origin_id, false);
+  } else {
+    indexer_->refresh_path(origin_id, std::move(path));
   }
 }
+
+void Federation::wait_index_idle() { indexer_->wait_idle(); }
+
+void Federation::await_index() const { indexer_->gate().wait(std::chrono::milliseconds(health_.read_timeout_ms)); }
 
 void Federation::invalidate(const std::string& path) const {
   if (options_.invalidate) options_.invalidate(path);
@@ -210,9 +124,7 @@ void Federation::on_probe(const OriginRuntimePtr& rt, const Status& result, uint
   // server restored from backup): its watches point at the old one and its files may
   // have changed meanwhile, so re-watch and re-list it.
   if (t->to == HealthStatus::kHealthy && t->from != HealthStatus::kUnknown) {
-    registry_.drop_watches(rt->config.id);
-    start_watch(rt);
-    enqueue_index_job(rt->config.id, "/", true);
+    indexer_->relist(rt->config.id, /*rewatch=*/true);
   }
 }
 
@@ -224,17 +136,7 @@ void Federation::report_read_failure(const OriginRuntimePtr& rt, const Error& er
   if (t) note_transition(rt, *t, "read failed: " + err.message);
 }
 
-void Federation::invalidate_origin_paths(const OriginRuntimePtr& rt) {
-  {
-    std::lock_guard lock(index_mu_);
-    if (index_stopping_) return;
-    IndexJob job;
-    job.origin = rt->config.id;
-    job.invalidate_only = true;
-    index_jobs_.push_back(std::move(job));
-  }
-  index_cv_.notify_one();
-}
+void Federation::invalidate_origin_paths(const OriginRuntimePtr& rt) { indexer_->invalidate_all(rt->config.id); }
 
 void Federation::note_transition(const OriginRuntimePtr& rt, const HealthTransition& t, const std::string& why) {
   // Which replica serves a path may have changed: the kernel's cached attributes and
@@ -271,6 +173,7 @@ void Federation::check_all_unhealthy() {
 }
 
 RouteDecision Federation::explain(const std::string& path) const {
+  await_index();
   auto list = registry_.snapshot();
   return decide(tree_, *list, path);
 }
@@ -288,6 +191,7 @@ Result<EntryAttr> Federation::getattr(const std::string& path) const {
 }
 
 std::optional<std::vector<DirEntryView>> Federation::readdir(const std::string& path) const {
+  await_index();
   auto r = tree_.list_dir(path);
   if (!r && path == "/") return std::vector<DirEntryView>{};
   return r;

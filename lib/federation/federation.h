@@ -17,9 +17,11 @@
 #include "federation/event_log.h"
 #include "federation/file_session.h"
 #include "federation/health_monitor.h"
+#include "federation/indexer.h"
 #include "federation/registry.h"
 #include "federation/retry_policy.h"
 #include "federation/router.h"
+#include "index/index_store.h"
 #include "index/virtual_tree.h"
 
 namespace musicfs {
@@ -37,6 +39,17 @@ struct FederationOptions {
   // The content cache (shared by the mounts that use its directory); null in
   // passthrough mode (content_cache_gb = 0).
   std::shared_ptr<ContentCache> cache;
+  // Where the index is persisted, so that a mount serves its last known tree at once
+  // (the daemon's state store); null keeps the index in memory only.
+  std::shared_ptr<IndexStore> index_store;
+  // Told that content cached for (origin, path) may be stale: an indexed file (or
+  // symlink) of that origin changed type, size or mtime, or disappeared. Called from
+  // the indexer thread (watcher updates, listings) or the control thread (origin
+  // removal), never under a federation lock, and never on the FUSE path. `path` is
+  // the virtual path; "/" means every file of the origin (`origins remove`). Not
+  // called on `origins disable`, whose index is kept for when it is enabled again,
+  // nor for files that are new. Directory changes are not reported.
+  std::function<void(const std::string& origin_id, const std::string& path)> on_file_changed;
 };
 
 class Federation {
@@ -46,12 +59,17 @@ class Federation {
   Federation(const Federation&) = delete;
   Federation& operator=(const Federation&) = delete;
 
-  // Registers an origin, indexes it and starts watching it. Fails when its type
+  // Registers an origin; loading its persisted index, watching and listing it run on
+  // the indexer thread (wait_index_idle waits for them). Origins added before start()
+  // hold the read side until they are indexed (see IndexGate). Fails when its type
   // cannot be mounted, its id is taken, or it cannot be created.
   Status add_origin(const OriginConfig& config, const std::optional<HealthState>& restored = std::nullopt);
-  // `reason` becomes the event kind: origin_removed or origin_disabled.
+  // `reason` becomes the event kind: origin_removed (its persisted index is forgotten)
+  // or origin_disabled (its persisted index is kept).
   Status remove_origin(const std::string& id, const std::string& reason = "origin_removed");
-  void start();  // starts the health monitor
+  // Starts the health monitor; readers wait for the origins added so far at most
+  // read_timeout_ms from now.
+  void start();
   void stop();
 
   // --- read side (FUSE) ---
@@ -72,7 +90,12 @@ class Federation {
   const HealthConfig& health_config() const { return health_; }
   OriginListPtr origins() const { return registry_.snapshot(); }
   const OriginRegistry& registry() const { return registry_; }
-  const VirtualTree& tree() const { return tree_; }
+  // The index, once ready: callers outside the federation (status, origins list)
+  // wait at the index gate like the read side does.
+  const VirtualTree& tree() const {
+    await_index();
+    return tree_;
+  }
   EventLog& events() { return events_; }
   RetryPolicy& retry_policy() { return retry_; }
   // Waits until the background indexer has nothing queued (tests, `origins add`).
@@ -84,10 +107,11 @@ class Federation {
   void report_read_failure(const OriginRuntimePtr& rt, const Error& err);
   void note_transition(const OriginRuntimePtr& rt, const HealthTransition& t, const std::string& why);
   void check_all_unhealthy();
-  void rescan(const OriginRuntimePtr& rt);
-  void start_watch(const OriginRuntimePtr& rt);
+  // Asks the indexer to look at one path again, or (full) to list the origin again.
   void enqueue_index_job(std::string origin_id, std::string path, bool full);
-  void indexer_loop();
+  // The index gate: waits (bounded by read_timeout_ms) until the origins present at
+  // mount are indexed.
+  void await_index() const;
   void invalidate(const std::string& path) const;
   void invalidate_origin_paths(const OriginRuntimePtr& rt);
 
@@ -106,20 +130,7 @@ class Federation {
   std::unique_ptr<HealthMonitor> monitor_;
   std::atomic<bool> all_unhealthy_episode_{false};
   std::atomic<bool> started_{false};
-
-  struct IndexJob {
-    std::string origin;
-    std::string path;
-    bool full = false;
-    bool invalidate_only = false;  // drop kernel caches for every path the origin holds
-  };
-  std::mutex index_mu_;
-  std::condition_variable index_cv_;
-  std::condition_variable index_idle_cv_;
-  std::deque<IndexJob> index_jobs_;
-  bool index_busy_ = false;
-  bool index_stopping_ = false;
-  std::thread indexer_;
+  std::unique_ptr<Indexer> indexer_;  // declared last: its thread uses everything above
 };
 
 }  // namespace musicfs

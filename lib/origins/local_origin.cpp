@@ -7,6 +7,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <optional>
 #include <vector>
 
 #include "origins/local_watcher.h"
@@ -115,21 +117,30 @@ Status LocalOrigin::list(std::string_view under, const std::function<void(Listed
   std::string base(under);
   while (!base.empty() && base.back() == '/') base.pop_back();
   const bool whole = base.empty();
-  // Depth-first with an explicit stack; at most one open directory per level.
+  // Depth-first with an explicit stack of paths, opening each directory only when its
+  // turn comes: one directory is open at a time, whatever the width of the tree (a
+  // root with 15 000 artist folders must not hold 15 000 descriptors; nofile is 20 000).
   struct Frame {
     UniqueFd fd;
     std::string vpath;
   };
-  std::vector<Frame> stack;
-  stack.push_back({std::move(*root), base});
+  std::vector<std::string> pending;
+  std::optional<Frame> frame = Frame{std::move(*root), base};
   bool any = false;
-  while (!stack.empty()) {
-    Frame frame = std::move(stack.back());
-    stack.pop_back();
-    DIR* dir = ::fdopendir(frame.fd.get());
+  while (frame || !pending.empty()) {
+    if (!frame) {
+      std::string vpath = std::move(pending.back());
+      pending.pop_back();
+      auto fd = open_beneath(vpath, O_RDONLY | O_DIRECTORY);
+      if (!fd) continue;  // gone or replaced since it was listed
+      frame = Frame{std::move(*fd), std::move(vpath)};
+    }
+    DIR* dir = ::fdopendir(frame->fd.get());
+    std::string vpath = std::move(frame->vpath);
+    if (dir != nullptr) frame->fd.release();  // now owned by dir
+    frame.reset();
     if (dir == nullptr) continue;
-    frame.fd.release();  // now owned by dir
-    std::vector<Frame> subdirs;
+    size_t first_sub = pending.size();
     while (struct dirent* de = ::readdir(dir)) {
       std::string_view name = de->d_name;
       if (name == "." || name == "..") continue;
@@ -137,21 +148,21 @@ Status LocalOrigin::list(std::string_view under, const std::function<void(Listed
       if (::fstatat(::dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
       ListedEntry entry;
       if (!entry_attr_from_stat(st, entry.attr)) continue;
-      entry.path = frame.vpath + "/" + std::string(name);
+      entry.path = vpath + "/" + std::string(name);
       if (entry.attr.type == EntryType::kSymlink) {
         char target[4096];
         ssize_t n = ::readlinkat(::dirfd(dir), de->d_name, target, sizeof target);
         if (n < 0) continue;
         entry.attr.symlink_target.assign(target, static_cast<size_t>(n));
       } else if (entry.attr.type == EntryType::kDirectory) {
-        int sub = ::openat(::dirfd(dir), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (sub >= 0) subdirs.push_back({UniqueFd(sub), entry.path});
+        pending.push_back(entry.path);
       }
       any = true;
       sink(std::move(entry));
     }
     ::closedir(dir);
-    for (auto it = subdirs.rbegin(); it != subdirs.rend(); ++it) stack.push_back(std::move(*it));
+    // Visit this directory's subdirectories in the order they were read.
+    std::reverse(pending.begin() + static_cast<std::ptrdiff_t>(first_sub), pending.end());
   }
   if (whole) had_entries_.store(any);
   return {};
@@ -219,13 +230,15 @@ std::unique_ptr<WatchHandle> LocalOrigin::watch(ChangeCallback callback) {
 }
 
 namespace {
-std::vector<SettingSpec> path_settings(const std::string& what) {
-  return {{"path", SettingKind::kAbsolutePath, true, "absolute path of " + what}};
+std::vector<SettingSpec> path_settings(const std::string& what, const std::string& refresh_help) {
+  return {{"path", SettingKind::kAbsolutePath, true, "absolute path of " + what},
+          {"refresh_interval_secs", SettingKind::kInteger, false, refresh_help, 10, 86400}};
 }
 }  // namespace
 
 OriginTypeInfo local_origin_type() {
-  return {"local", false, "a directory on a local disk", path_settings("the music directory"), create_local};
+  return {"local", false, "a directory on a local disk",
+          path_settings("the music directory", "index polling interval when inotify is unavailable"), create_local};
 }
 
 // NFS and SMB shares are served through the system's own mount of the share. They are
@@ -233,12 +246,12 @@ OriginTypeInfo local_origin_type() {
 // so a dead server cannot hang the tree.
 OriginTypeInfo nfs_origin_type() {
   return {"nfs", true, "an NFS share already mounted on this machine",
-          path_settings("the mounted NFS share"), create_local};
+          path_settings("the mounted NFS share", "index polling interval"), create_local};
 }
 
 OriginTypeInfo smb_origin_type() {
   return {"smb", true, "an SMB/CIFS share already mounted on this machine",
-          path_settings("the mounted SMB share"), create_local};
+          path_settings("the mounted SMB share", "index polling interval"), create_local};
 }
 
 }  // namespace musicfs

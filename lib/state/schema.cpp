@@ -47,6 +47,32 @@ const std::vector<std::string>& schema_migrations() {
           message TEXT NOT NULL);
         CREATE INDEX events_by_time ON events(time);
       )sql",
+      // 1 -> 2: the persisted index. An origin's entries are keyed by a small integer
+      // id rather than by (mount, origin) text, which would repeat in every one of a
+      // library's million rows. `complete` turns 1 once a whole listing has been
+      // written; until then the rows are what was seen so far.
+      R"sql(
+        CREATE TABLE index_origins (
+          id INTEGER PRIMARY KEY,
+          mount TEXT NOT NULL,
+          origin TEXT NOT NULL,
+          complete INTEGER NOT NULL DEFAULT 0,
+          root_mode INTEGER NOT NULL DEFAULT 493,
+          root_mtime_sec INTEGER NOT NULL DEFAULT 0,
+          root_mtime_nsec INTEGER NOT NULL DEFAULT 0,
+          indexed_at INTEGER NOT NULL DEFAULT 0,
+          UNIQUE (mount, origin));
+        CREATE TABLE index_entries (
+          origin_id INTEGER NOT NULL,
+          path TEXT NOT NULL,        -- relative to the origin root: "/Artist/Album/01.flac"
+          type INTEGER NOT NULL,     -- 0 file, 1 directory, 2 symlink
+          mode INTEGER NOT NULL,
+          size INTEGER NOT NULL,
+          mtime_sec INTEGER NOT NULL,
+          mtime_nsec INTEGER NOT NULL,
+          target TEXT,               -- symlinks only
+          PRIMARY KEY (origin_id, path)) WITHOUT ROWID;
+      )sql",
   };
   return steps;
 }

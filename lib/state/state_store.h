@@ -12,6 +12,9 @@
 //   origin_state   each origin's last health state
 //   health_checks  probe history: time, origin, ok, latency, error
 //   events         the event log
+//   index_origins  per (mount, origin): whether its persisted index is a whole listing,
+//                  the root's attributes and when it was written
+//   index_entries  the persisted index: one row per path an origin holds
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -24,11 +27,12 @@
 #include "config/config.h"
 #include "federation/event_log.h"
 #include "federation/health_state.h"
+#include "index/index_store.h"
 #include "state/sqlite_db.h"
 
 namespace musicfs {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 struct RuntimeOriginRow {
   std::string mount;
@@ -68,6 +72,19 @@ class StateStore {
   // Blocks until every queued write is committed (tests, shutdown, CLI writes).
   void flush();
 
+  // --- the persisted index (asynchronous, applied in call order; state_store_index.cpp) ---
+  // Writes only what changed. Blocks while too many index rows are still queued, so a
+  // first listing of a huge library does not pile up in memory ahead of the writer.
+  void save_index_changes(const std::string& mount, const std::string& origin, std::vector<IndexDelta> deltas);
+  void mark_index_complete(const std::string& mount, const std::string& origin, const EntryAttr& root);
+  // Drops an origin's persisted index (origins remove; not on disable).
+  void forget_index(const std::string& mount, const std::string& origin);
+  // Streams the origin's persisted entries in path order, after every queued write.
+  Result<PersistedIndex> load_index(const std::string& mount, const std::string& origin,
+                                    const std::function<void(ListedEntry&&)>& sink);
+  // Origins of a mount that have a persisted index.
+  Result<std::vector<std::string>> indexed_origins(const std::string& mount);
+
   // --- synchronous writes (rare, user-initiated; committed before returning) ---
   Status save_mount(const StoredMount& m);
   Status forget_mount(const std::string& mount_point);
@@ -102,6 +119,10 @@ class StateStore {
   bool busy_ = false;
   bool stopping_ = false;
   std::thread writer_;
+  // Index rows queued and not yet written (see save_index_changes).
+  std::mutex index_budget_mu_;
+  std::condition_variable index_budget_cv_;
+  size_t index_rows_queued_ = 0;
 };
 
 // Forward migrations: migrations()[i] brings the schema from version i to i+1.

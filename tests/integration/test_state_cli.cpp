@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "state/state_store.h"
 #include "support/test_env.h"
 
 using namespace musicfs::test;
@@ -252,7 +253,7 @@ TEST_CASE("kill -9 and restart: database intact, mount restored, run-time state 
 
   const std::string db = db_path(f);
   CHECK(sqlite(db, "PRAGMA integrity_check") == "ok");
-  CHECK(sqlite(db, "PRAGMA user_version") == "1");
+  CHECK(sqlite(db, "PRAGMA user_version") == std::to_string(musicfs::kSchemaVersion));
   CHECK(sqlite(db, "PRAGMA journal_mode") == "wal");
   CHECK(sqlite_int(db, "SELECT COUNT(*) FROM mounts") == 1);
 

@@ -1,0 +1,412 @@
+#include "federation/indexer.h"
+
+#include <malloc.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "origins/origin_types.h"
+#include "util/virtual_path.h"
+
+namespace musicfs {
+
+namespace {
+// Listing a large remote tree can take minutes; it runs on this thread only.
+constexpr auto kListDeadline = std::chrono::minutes(30);
+// Entries applied to the tree per exclusive lock: long enough to amortise the lock,
+// short enough that readers never notice a listing going on.
+constexpr size_t kBatch = 4096;
+// glibc keeps freed memory of a big listing or load in its arenas unless asked to
+// give it back; past this many entries, ask.
+constexpr size_t kTrimAfter = 50'000;
+constexpr int64_t kDefaultRefreshSecs = 300;
+
+IndexDelta to_delta(const TreeChange& c) {
+  IndexDelta d;
+  d.path = c.path;
+  if (c.kind == TreeChange::Kind::kRemoved) {
+    d.removed = true;
+  } else {
+    d.attr = c.attr;
+  }
+  return d;
+}
+
+// Whether content cached for the path may no longer be what the origin holds.
+bool stales_content(const TreeChange& c) {
+  switch (c.kind) {
+    case TreeChange::Kind::kAdded: return false;
+    case TreeChange::Kind::kChanged: return c.content_changed;
+    case TreeChange::Kind::kRemoved: return c.attr.type != EntryType::kDirectory;
+  }
+  return false;
+}
+
+bool needs_polling(const OriginRuntime& rt, bool watched) {
+  const OriginTypeInfo* info = find_origin_type(rt.config.type);
+  return !watched || (info != nullptr && info->remote);
+}
+
+struct Counts {
+  size_t added = 0, changed = 0, removed = 0;
+  void add(const TreeChanges& changes) {
+    for (const auto& c : changes) {
+      switch (c.kind) {
+        case TreeChange::Kind::kAdded: ++added; break;
+        case TreeChange::Kind::kChanged: ++changed; break;
+        case TreeChange::Kind::kRemoved: ++removed; break;
+      }
+    }
+  }
+};
+}  // namespace
+
+Indexer::Indexer(OriginRegistry& registry, VirtualTree& tree, std::mutex& membership_mu, IndexerHooks hooks,
+                 std::chrono::milliseconds stat_timeout)
+    : registry_(registry),
+      tree_(tree),
+      membership_mu_(membership_mu),
+      hooks_(std::move(hooks)),
+      stat_timeout_(stat_timeout) {
+  thread_ = std::thread([this] { loop(); });
+}
+
+Indexer::~Indexer() { stop(); }
+
+void Indexer::stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  idle_cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+// --- queue ---
+
+void Indexer::push(Job job) {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    if (job.kind == JobKind::kLoad) {
+      // Loads go before any listing: the last known tree of every origin is served
+      // while the (possibly slow) listings run.
+      auto it = std::find_if(jobs_.begin(), jobs_.end(), [](const Job& j) { return j.kind != JobKind::kLoad; });
+      jobs_.insert(it, std::move(job));
+    } else if (job.kind == JobKind::kFull) {
+      // One queued listing per origin is enough; it sees whatever the others would.
+      auto it = std::find_if(jobs_.begin(), jobs_.end(), [&](const Job& j) {
+        return (j.kind == JobKind::kFull || j.kind == JobKind::kInitial) && j.origin == job.origin;
+      });
+      if (it == jobs_.end()) {
+        jobs_.push_back(std::move(job));
+      } else {
+        it->rewatch = it->rewatch || job.rewatch;
+      }
+    } else {
+      jobs_.push_back(std::move(job));
+    }
+  }
+  cv_.notify_one();
+}
+
+void Indexer::add_origin(const std::string& id, bool gated) {
+  if (gated) gate_.hold(id);
+  if (hooks_.store) push({JobKind::kLoad, id, {}, false});
+  push({JobKind::kInitial, id, {}, false});
+}
+
+void Indexer::origin_removed(const std::string& id) {
+  {
+    std::lock_guard lock(mu_);
+    polls_.erase(id);
+  }
+  gate_.release(id);
+}
+
+void Indexer::refresh_path(const std::string& id, std::string path) { push({JobKind::kPath, id, std::move(path), false}); }
+
+void Indexer::relist(const std::string& id, bool rewatch) { push({JobKind::kFull, id, {}, rewatch}); }
+
+void Indexer::invalidate_all(const std::string& id) { push({JobKind::kInvalidateAll, id, {}, false}); }
+
+void Indexer::wait_idle() {
+  std::unique_lock lock(mu_);
+  idle_cv_.wait(lock, [&] { return stopping_ || (jobs_.empty() && !busy_); });
+}
+
+void Indexer::schedule_polls_locked(SteadyClock::time_point now) {
+  for (auto& [id, poll] : polls_) {
+    if (poll.due > now) continue;
+    poll.due = now + poll.interval;
+    OriginRuntimePtr rt = registry_.get(id);
+    // An unhealthy origin is listed when it recovers (Federation::on_probe), not now:
+    // a listing of a hung share would hold this thread for a long time.
+    if (!rt || rt->status.load() == HealthStatus::kUnhealthy) continue;
+    bool queued = std::any_of(jobs_.begin(), jobs_.end(), [&](const Job& j) {
+      return (j.kind == JobKind::kFull || j.kind == JobKind::kInitial) && j.origin == id;
+    });
+    if (!queued) jobs_.push_back({JobKind::kFull, id, {}, false});
+  }
+}
+
+bool Indexer::next_job(Job& out) {
+  std::unique_lock lock(mu_);
+  busy_ = false;
+  for (;;) {
+    if (stopping_) {
+      idle_cv_.notify_all();
+      return false;
+    }
+    schedule_polls_locked(SteadyClock::now());
+    if (!jobs_.empty()) break;
+    idle_cv_.notify_all();
+    if (polls_.empty()) {
+      cv_.wait(lock);
+    } else {
+      auto next = std::min_element(polls_.begin(), polls_.end(),
+                                   [](const auto& a, const auto& b) { return a.second.due < b.second.due; });
+      cv_.wait_until(lock, next->second.due);
+    }
+  }
+  out = std::move(jobs_.front());
+  jobs_.pop_front();
+  busy_ = true;
+  return true;
+}
+
+void Indexer::loop() {
+  Job job;
+  while (next_job(job)) run(job);
+}
+
+void Indexer::run(const Job& job) {
+  OriginRuntimePtr rt = registry_.get(job.origin);
+  if (!rt) {
+    gate_.release(job.origin);
+    return;
+  }
+  switch (job.kind) {
+    case JobKind::kLoad:
+      load(rt);
+      break;
+    case JobKind::kInitial:
+      start_watch(rt);
+      list_all(rt);
+      // Listed or failed: either way readers stop waiting for this origin.
+      gate_.release(job.origin);
+      break;
+    case JobKind::kFull:
+      if (job.rewatch) {
+        registry_.drop_watches(job.origin);
+        start_watch(rt);
+      }
+      list_all(rt);
+      break;
+    case JobKind::kPath:
+      refresh(rt, job.path);
+      break;
+    case JobKind::kInvalidateAll: {
+      std::vector<std::string> paths;
+      tree_.for_each(rt->slot, [&](const std::string& p, const EntryAttr&) { paths.push_back(p); });
+      if (hooks_.invalidate) {
+        for (const auto& p : paths) hooks_.invalidate(p);
+      }
+      break;
+    }
+  }
+}
+
+// --- jobs ---
+
+bool Indexer::still_registered(const OriginRuntimePtr& rt) const { return registry_.get(rt->config.id) == rt; }
+
+void Indexer::load(const OriginRuntimePtr& rt) {
+  const std::string& id = rt->config.id;
+  auto started = SteadyClock::now();
+  std::vector<ListedEntry> batch;
+  batch.reserve(kBatch);
+  bool gone = false;
+  auto apply = [&] {
+    if (batch.empty() || gone) return;
+    std::lock_guard lock(membership_mu_);
+    if (!still_registered(rt)) {
+      gone = true;
+    } else {
+      tree_.apply_listed(rt->slot, batch, nullptr);
+    }
+    batch.clear();
+  };
+  auto loaded = hooks_.store->load(id, [&](ListedEntry&& e) {
+    if (gone) return;
+    batch.push_back(std::move(e));
+    if (batch.size() >= kBatch) apply();
+  });
+  apply();
+  if (!loaded) {
+    spdlog::warn("origin {}: cannot load its persisted index: {}", id, loaded.error().message);
+    return;
+  }
+  if (gone || (loaded->entries == 0 && !loaded->complete)) return;
+  {
+    std::lock_guard lock(membership_mu_);
+    if (!still_registered(rt)) return;
+    tree_.set_root(rt->slot, loaded->root);
+  }
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - started).count();
+  spdlog::info("origin {}: loaded {} entries of its persisted index in {} ms{}", id, loaded->entries, ms,
+               loaded->complete ? "" : " (an incomplete listing)");
+  // An incomplete index is served, but readers keep waiting for the listing.
+  if (loaded->complete) gate_.release(id);
+  if (hooks_.invalidate) hooks_.invalidate("/");
+  if (loaded->entries >= kTrimAfter) ::malloc_trim(0);
+}
+
+void Indexer::start_watch(const OriginRuntimePtr& rt) {
+  // A local watcher walks the whole tree to place its watches: I/O, so no lock here.
+  const std::string id = rt->config.id;
+  auto handle = rt->origin->watch([this, id](const ChangeNotice& n) {
+    if (n.rescan) {
+      relist(id, false);
+    } else {
+      refresh_path(id, n.path);
+    }
+  });
+  const bool watched = handle != nullptr;
+  {
+    std::lock_guard lock(membership_mu_);
+    if (!still_registered(rt)) return;  // the handle is dropped: the origin left meanwhile
+    registry_.register_watch(id, std::move(handle));
+  }
+  if (needs_polling(*rt, watched)) {
+    Poll p;
+    p.interval = std::chrono::seconds(rt->config.int_setting("refresh_interval_secs", kDefaultRefreshSecs));
+    p.due = SteadyClock::now() + p.interval;
+    std::lock_guard lock(mu_);
+    polls_[id] = p;
+  }
+}
+
+void Indexer::persist_locked(const OriginRuntimePtr& rt, const TreeChanges& changes) {
+  if (!hooks_.store || changes.empty()) return;
+  std::vector<IndexDelta> deltas;
+  deltas.reserve(changes.size());
+  for (const auto& c : changes) {
+    if (c.path.empty() || c.path == "/") continue;
+    deltas.push_back(to_delta(c));
+  }
+  hooks_.store->save_changes(rt->config.id, std::move(deltas));
+}
+
+void Indexer::publish(const OriginRuntimePtr& rt, const TreeChanges& changes) {
+  std::string last_parent;
+  for (const auto& c : changes) {
+    if (hooks_.invalidate) {
+      hooks_.invalidate(c.path);
+      // A name that came or went changes its directory's listing. Listings arrive a
+      // directory at a time, so skipping repeats of the last parent is enough.
+      if (c.kind != TreeChange::Kind::kChanged) {
+        std::string parent(split_parent(c.path).first);
+        if (parent != last_parent) {
+          hooks_.invalidate(parent);
+          last_parent = std::move(parent);
+        }
+      }
+    }
+    if (hooks_.on_file_changed && stales_content(c)) hooks_.on_file_changed(rt->config.id, c.path);
+  }
+}
+
+void Indexer::list_all(const OriginRuntimePtr& rt) {
+  const std::string& id = rt->config.id;
+  auto started = SteadyClock::now();
+  {
+    std::lock_guard lock(membership_mu_);
+    if (!still_registered(rt)) return;
+    tree_.begin_listing(rt->slot);
+  }
+  std::vector<ListedEntry> batch;
+  batch.reserve(kBatch);
+  TreeChanges changes;
+  Counts counts;
+  size_t listed = 0;
+  bool gone = false;
+  auto apply = [&] {
+    if (batch.empty() || gone) return;
+    {
+      std::lock_guard lock(membership_mu_);
+      if (!still_registered(rt)) {
+        gone = true;
+      } else {
+        tree_.apply_listed(rt->slot, batch, &changes);
+        persist_locked(rt, changes);
+      }
+    }
+    if (!gone) publish(rt, changes);
+    counts.add(changes);
+    changes.clear();
+    batch.clear();
+  };
+  Status s = rt->origin->list("/", [&](ListedEntry&& e) {
+    if (gone) return;
+    ++listed;
+    batch.push_back(std::move(e));
+    if (batch.size() >= kBatch) apply();
+  }, SteadyClock::now() + kListDeadline);
+  apply();
+  if (gone) return;
+  if (!s) {
+    // A failed listing never removes files: what it did show is applied, the rest of
+    // the last index stays.
+    spdlog::warn("origin {}: listing failed, keeping the last index: {}", id, s.error().message);
+    return;
+  }
+  EntryAttr root;
+  root.type = EntryType::kDirectory;
+  root.mode = 0755;
+  if (auto a = rt->origin->stat("/", SteadyClock::now() + stat_timeout_)) root = *a;
+  {
+    std::lock_guard lock(membership_mu_);
+    if (!still_registered(rt)) return;
+    tree_.set_root(rt->slot, root);
+    tree_.end_listing(rt->slot, &changes);
+    persist_locked(rt, changes);
+    if (hooks_.store) hooks_.store->mark_complete(id, root);
+  }
+  publish(rt, changes);
+  counts.add(changes);
+  changes.clear();
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - started).count();
+  spdlog::info("origin {}: listed {} entries in {} ms: {} added, {} changed, {} removed", id, listed, ms,
+               counts.added, counts.changed, counts.removed);
+  if (listed >= kTrimAfter) ::malloc_trim(0);
+}
+
+void Indexer::refresh(const OriginRuntimePtr& rt, const std::string& path) {
+  auto attr = rt->origin->stat(path, SteadyClock::now() + stat_timeout_);
+  std::vector<ListedEntry> below;
+  if (attr && attr->type == EntryType::kDirectory) {
+    // Files may have landed in a new directory before its watch was added.
+    Status listed = rt->origin->list(path, [&](ListedEntry&& e) { below.push_back(std::move(e)); },
+                                     SteadyClock::now() + kListDeadline);
+    if (!listed) spdlog::debug("origin {}: listing {} failed: {}", rt->config.id, path, listed.error().message);
+  }
+  if (!attr && attr.error().code != ErrorCode::kNotFound) return;  // the health monitor deals with that
+  TreeChanges changes;
+  {
+    std::lock_guard lock(membership_mu_);
+    if (!still_registered(rt)) return;
+    if (attr) {
+      tree_.upsert(rt->slot, path, *attr, &changes);
+      for (const auto& e : below) tree_.upsert(rt->slot, e.path, e.attr, &changes);
+    } else {
+      tree_.remove(rt->slot, path, &changes);
+    }
+    persist_locked(rt, changes);
+  }
+  publish(rt, changes);
+}
+
+}  // namespace musicfs

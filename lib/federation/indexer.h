@@ -1,0 +1,115 @@
+#pragma once
+// Keeps one mount's index in step with its origins, on one background thread, so that
+// neither a mount nor a FUSE request ever waits for a listing:
+//
+//   load      streams an origin's persisted index into the tree (at mount, these jump
+//             ahead of every other job, so the last known tree is up within moments);
+//   initial   starts the origin's watcher, then lists it;
+//   full      lists an origin again (watcher overflow, recovery, polling);
+//   path      a watcher notice, or a read that found a file gone: stats one path;
+//   invalidate_all  drops the kernel's caches of every path an origin holds.
+//
+// A listing is diffed against the tree as it streams: only entries that were added,
+// changed (type, mode, size or mtime) or removed are persisted, invalidated in the
+// kernel and reported to on_file_changed. A listing that fails removes nothing.
+//
+// Origins without push notifications (watch() gives nothing) and remote types are
+// listed again every refresh_interval_secs (default 300), unless unhealthy: the
+// health monitor asks for a listing when they recover.
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "federation/index_gate.h"
+#include "federation/registry.h"
+#include "index/index_store.h"
+#include "index/virtual_tree.h"
+
+namespace musicfs {
+
+struct IndexerHooks {
+  std::function<void(const std::string& path)> invalidate;
+  std::function<void(const std::string& origin_id, const std::string& path)> on_file_changed;
+  std::shared_ptr<IndexStore> store;  // may be null: nothing persisted
+};
+
+class Indexer {
+ public:
+  // `membership_mu` is the federation's: held while an origin leaves, and here while
+  // an origin's entries are written, so no late update puts back a removed origin.
+  Indexer(OriginRegistry& registry, VirtualTree& tree, std::mutex& membership_mu, IndexerHooks hooks,
+          std::chrono::milliseconds stat_timeout);
+  ~Indexer();
+  Indexer(const Indexer&) = delete;
+  Indexer& operator=(const Indexer&) = delete;
+  void stop();
+
+  // A newly registered origin: load its persisted index, then watch and list it.
+  // `gated`: the gate holds readers until this origin is indexed.
+  void add_origin(const std::string& id, bool gated);
+  // The origin left: stops polling it and releases the gate for it.
+  void origin_removed(const std::string& id);
+  void refresh_path(const std::string& id, std::string path);
+  // `rewatch`: drop and restart the watcher first (the origin came back and may be a
+  // different filesystem than the one watched).
+  void relist(const std::string& id, bool rewatch);
+  void invalidate_all(const std::string& id);
+  // Blocks until no job is queued or running.
+  void wait_idle();
+  const IndexGate& gate() const { return gate_; }
+  IndexGate& gate() { return gate_; }
+
+ private:
+  enum class JobKind { kLoad, kInitial, kFull, kPath, kInvalidateAll };
+  struct Job {
+    JobKind kind = JobKind::kPath;
+    std::string origin;
+    std::string path;
+    bool rewatch = false;
+  };
+  struct Poll {
+    std::chrono::seconds interval{300};
+    SteadyClock::time_point due;
+  };
+
+  void push(Job job);
+  bool next_job(Job& out);  // false when stopping
+  void schedule_polls_locked(SteadyClock::time_point now);
+  void loop();
+  void run(const Job& job);
+
+  void load(const OriginRuntimePtr& rt);
+  void start_watch(const OriginRuntimePtr& rt);
+  void list_all(const OriginRuntimePtr& rt);
+  void refresh(const OriginRuntimePtr& rt, const std::string& path);
+  // Call with membership_mu_ held and the origin still registered: persists changes
+  // in the order they were made (ordered before a later forget of the origin).
+  void persist_locked(const OriginRuntimePtr& rt, const TreeChanges& changes);
+  // Kernel invalidation and on_file_changed; outside every lock.
+  void publish(const OriginRuntimePtr& rt, const TreeChanges& changes);
+  bool still_registered(const OriginRuntimePtr& rt) const;
+
+  OriginRegistry& registry_;
+  VirtualTree& tree_;
+  std::mutex& membership_mu_;
+  const IndexerHooks hooks_;
+  const std::chrono::milliseconds stat_timeout_;
+  IndexGate gate_;
+
+  std::mutex mu_;  // guards everything below
+  std::condition_variable cv_;
+  std::condition_variable idle_cv_;
+  std::deque<Job> jobs_;
+  std::map<std::string, Poll> polls_;  // by origin id
+  bool busy_ = false;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace musicfs
