@@ -408,7 +408,7 @@ TEST_CASE("health --summary and --history report checks, failures, availability 
   for (const auto& c : history(f, "laptop")) CHECK(c["origin"] == "laptop");
 }
 
-TEST_CASE("events --follow streams a new event as a JSON line; the daemon stays healthy", "[state]") {
+TEST_CASE("events --follow streams a new event as a JSON line, and the daemon stays healthy", "[state]") {
   Fixture f({{"laptop", 1}, {"nas", 2}}, kFastHealth);
   write_file(f.origin_dir("laptop") + "/t.flac", "x");
   write_file(f.origin_dir("nas") + "/t.flac", "x");
@@ -556,7 +556,7 @@ int64_t rows_tagged(const std::string& db, const std::string& tag) {
 // musicfs.toml(5), history_days: the daemon prunes at start (after restoring mounts)
 // and hourly to the largest of 30 and every served mount's history_days, so a value
 // below 30 has no effect and a larger one extends retention while mounted.
-TEST_CASE("retention: history older than 30 days is pruned at start; history_days = 1 keeps 30", "[state]") {
+TEST_CASE("retention: history older than 30 days is pruned at start, and history_days = 1 keeps 30", "[state]") {
   Fixture f({{"laptop", 1}}, "[health]\ncheck_interval_secs = 1\nhistory_days = 1\n");
   write_file(f.origin_dir("laptop") + "/t.flac", "x");
   f.mount();

@@ -111,6 +111,7 @@ class Fixture {
   std::string in_mount(const std::string& rel) const { return mount_point_ + "/" + rel; }
   const std::string& config_path() const { return config_path_; }
   Daemon& daemon() { return *daemon_; }
+  const Daemon& daemon() const { return *daemon_; }
   const TempDir& dir() const { return dir_; }
 
   // Writes the config and mounts it; REQUIREs success.

@@ -131,7 +131,7 @@ TEST_CASE("eviction keeps the cache under its cap, least recently used first", "
   CHECK(chunk_files(dir.path()).size() == s.chunks);
 }
 
-TEST_CASE("invalidate drops every version of a path; clear drops an origin", "[cache]") {
+TEST_CASE("invalidate drops every version of a path, and clear drops an origin", "[cache]") {
   test::TempDir dir("cache");
   auto cache = open_cache(options(dir.path()));
   auto old_v = version("/a.flac", kChunk, 1000);
@@ -156,7 +156,7 @@ TEST_CASE("invalidate drops every version of a path; clear drops an origin", "[c
   CHECK(chunk_files(dir.path()).empty());
 }
 
-TEST_CASE("the catalog survives a restart; orphans and temporary files are swept", "[cache]") {
+TEST_CASE("the catalog survives a restart, and orphans and temporary files are swept", "[cache]") {
   test::TempDir dir("cache");
   auto v = version("/a.flac", 2 * kChunk);
   {
