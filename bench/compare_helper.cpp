@@ -17,6 +17,10 @@
 //       then again and again for SECONDS seconds, timing each call. Prints
 //       "ops=N mean_us=X p50_us=X p99_us=X max_us=X".
 //
+//   compare_helper many ROOT COUNT DIR_SIZE
+//       Creates COUNT empty files ROOT/dNNNNN/track-NNNNNNN.flac, DIR_SIZE per folder
+//       (bench/index_memory: a large index without a large disk).
+//
 //   compare_helper mount PATH TIMEOUT_S -- CMD [ARG...]
 //       Runs CMD (stdout and stderr go to /dev/null) and waits for it, then stat(2)s PATH
 //       every 0.2 ms until it succeeds. Prints "cmd_ms=X ready_ms=X", both from the moment
@@ -237,13 +241,36 @@ int cmd_mount(int argc, char** argv) {
   return 0;
 }
 
+// Empty files, DIR_SIZE per folder: index entries without content, as fast as the
+// file system can create them. Existing files are kept, so a second run is quick.
+int cmd_many(int argc, char** argv) {
+  if (argc != 5) fail("usage: many ROOT COUNT DIR_SIZE");
+  const std::string root = argv[2];
+  const long count = std::atol(argv[3]), per_dir = std::atol(argv[4]);
+  if (count < 1 || per_dir < 1) fail("many: COUNT and DIR_SIZE must be positive");
+  if (::mkdir(root.c_str(), 0755) != 0 && errno != EEXIST) fail_errno("mkdir " + root);
+  char name[64];
+  for (long i = 0; i < count; ++i) {
+    std::snprintf(name, sizeof name, "/d%05ld", i / per_dir);
+    const std::string dir = root + name;
+    if (i % per_dir == 0 && ::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) fail_errno("mkdir " + dir);
+    std::snprintf(name, sizeof name, "/track-%07ld.flac", i);
+    const std::string file = dir + name;
+    int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) fail_errno("create " + file);
+    ::close(fd);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) fail("usage: compare_helper gen|stat|mount ...");
+  if (argc < 2) fail("usage: compare_helper gen|stat|mount|many ...");
   const std::string cmd = argv[1];
   if (cmd == "gen") return cmd_gen(argc, argv);
   if (cmd == "stat") return cmd_stat(argc, argv);
   if (cmd == "mount") return cmd_mount(argc, argv);
+  if (cmd == "many") return cmd_many(argc, argv);
   fail("unknown command " + cmd);
 }

@@ -84,11 +84,12 @@ CallOutcome call_daemon(const Globals& g, const std::string& cmd, const nlohmann
     }
     std::string line = buf.substr(0, nl);
     buf.erase(0, nl + 1);
-    // Streamed lines carry {"event": ...}; the final line is the reply.
+    // Streamed lines ({"event": ...} from events --follow, {"progress": ...} from
+    // cache prefetch) have no "ok"; the final line is the reply.
     if (on_stream) {
       auto j = nlohmann::json::parse(line, nullptr, false);
-      if (j.is_object() && j.contains("event") && !j.contains("ok")) {
-        on_stream(j["event"]);
+      if (j.is_object() && !j.contains("ok")) {
+        on_stream(j);
         continue;
       }
     }

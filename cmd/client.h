@@ -15,7 +15,8 @@ struct CallOutcome {
   int exit_code = kExitOk;     // for a failure: what the command should exit with
 };
 
-// Calls the daemon. On any failure prints "musicfsctl: ..." to stderr.
+// Calls the daemon. On any failure prints "musicfsctl: ..." to stderr. Lines the
+// daemon streams before its reply (objects without "ok") go to on_stream whole.
 CallOutcome call_daemon(const Globals& g, const std::string& cmd, const nlohmann::json& args = nlohmann::json::object(),
                         const std::function<void(const nlohmann::json&)>& on_stream = nullptr);
 

@@ -40,7 +40,9 @@ CliCommand events_command() {
               if (!kind->empty()) args["kind"] = *kind;
               if (*follow) {
                 args["follow"] = true;
-                auto out = call_daemon(g, "events", args, [&](const nlohmann::json& e) {
+                auto out = call_daemon(g, "events", args, [&](const nlohmann::json& line) {
+                  if (!line.contains("event")) return;
+                  const nlohmann::json& e = line["event"];
                   if (g.json) {
                     std::cout << e.dump() << std::endl;
                   } else {

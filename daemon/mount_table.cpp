@@ -123,6 +123,18 @@ Result<MountPtr> MountTable::mount(Config config) {
   opts.decorate = decorate_;
   opts.cache = m->cache;
   opts.invalidate = [inv = m->invalidator](const std::string& p) { inv->invalidate(p); };
+  if (m->cache) {
+    // A file that changed at its origin is a new version: its old chunks can never be
+    // served again, so they go now rather than waiting for LRU eviction. "/" means the
+    // origin left the mount for good.
+    opts.on_file_changed = [cache = m->cache, mp](const std::string& origin, const std::string& path) {
+      if (path == "/") {
+        cache->clear(mp, origin);
+      } else {
+        cache->invalidate(mp, origin, path);
+      }
+    };
+  }
   if (store_) {
     opts.on_health_check = [store = store_, mp](const OriginRuntime& rt, const Status& s, uint32_t us) {
       store->record_health_check({unix_now_precise(), mp, rt.config.id, s.ok(), us / 1000.0,

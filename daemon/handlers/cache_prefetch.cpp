@@ -13,12 +13,15 @@ namespace musicfs {
 namespace {
 // Every file at or below `vpath` in the tree, with the size a read would see.
 void collect_files(const Federation& fed, const std::string& vpath, std::vector<std::pair<std::string, uint64_t>>& out) {
-  auto listing = fed.readdir(vpath);
-  if (!listing) {
-    auto attr = fed.getattr(vpath);
-    if (attr && attr->type == EntryType::kFile) out.emplace_back(vpath, attr->size);
+  auto attr = fed.getattr(vpath);
+  if (!attr) return;
+  if (attr->type == EntryType::kFile) {
+    out.emplace_back(vpath, attr->size);
     return;
   }
+  if (attr->type != EntryType::kDirectory) return;
+  auto listing = fed.readdir(vpath);
+  if (!listing) return;
   for (const auto& e : *listing) {
     std::string child = (vpath == "/" ? "" : vpath) + "/" + e.name;
     if (e.type == EntryType::kDirectory) {

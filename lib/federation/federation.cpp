@@ -46,6 +46,9 @@ Status Federation::add_origin(const OriginConfig& config, const std::optional<He
   OriginPtr origin = std::move(*made);
   if (options_.decorate) origin = options_.decorate(origin);
   origin = std::make_shared<BoundedOrigin>(origin, options_.io_threads_per_origin);
+  // Before the first probe: after a restart with a share unmounted, an empty root must
+  // read as "gone", and only the persisted index knows the origin had files.
+  if (options_.index_store && options_.index_store->has_entries(config.id)) origin->note_indexed_files();
   HealthThresholds thresholds{static_cast<uint32_t>(health_.threshold_for(config.type)),
                               static_cast<uint32_t>(health_.healthy_threshold)};
   auto rt = registry_.register_origin(config, origin, thresholds);

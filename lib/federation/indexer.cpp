@@ -322,9 +322,11 @@ void Indexer::publish(const OriginRuntimePtr& rt, const TreeChanges& changes) {
 void Indexer::list_all(const OriginRuntimePtr& rt) {
   const std::string& id = rt->config.id;
   auto started = SteadyClock::now();
+  size_t known_files = 0;
   {
     std::lock_guard lock(membership_mu_);
     if (!still_registered(rt)) return;
+    known_files = tree_.file_count(rt->slot);
     tree_.begin_listing(rt->slot);
   }
   std::vector<ListedEntry> batch;
@@ -361,6 +363,15 @@ void Indexer::list_all(const OriginRuntimePtr& rt) {
     // A failed listing never removes files: what it did show is applied, the rest of
     // the last index stays.
     spdlog::warn("origin {}: listing failed, keeping the last index: {}", id, s.error().message);
+    return;
+  }
+  if (listed == 0 && known_files > 0) {
+    // An unmounted share, a detached disk or a server that lost its volume all look
+    // like an empty root. Emptying the tree on that evidence would throw away the
+    // index that offline serving depends on, so an empty listing of an origin that
+    // had files counts as a failed one (removing the origin is how to drop them).
+    spdlog::warn("origin {}: listing found no files where the index has {}; keeping the last index", id,
+                 known_files);
     return;
   }
   EntryAttr root;

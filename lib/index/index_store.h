@@ -42,6 +42,8 @@ class IndexStore {
   // The rows written so far are a whole listing, taken with this root.
   virtual void mark_complete(const std::string& origin, const EntryAttr& root) = 0;
   virtual void forget(const std::string& origin) = 0;
+  // At least one entry is persisted for the origin; cheap, unlike load().
+  virtual bool has_entries(const std::string& origin) = 0;
 };
 
 }  // namespace musicfs

@@ -26,6 +26,7 @@ class BoundedOrigin : public Origin {
   Result<std::unique_ptr<OriginFile>> open(std::string_view path, Deadline deadline) override;
   Status probe(Deadline deadline) override;
   std::unique_ptr<WatchHandle> watch(ChangeCallback callback) override;
+  void note_indexed_files() override { inner_->note_indexed_files(); }
 
   const OriginPtr& inner() const { return inner_; }
 

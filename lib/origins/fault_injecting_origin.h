@@ -38,6 +38,7 @@ class FaultInjectingOrigin : public Origin, public std::enable_shared_from_this<
   Result<std::unique_ptr<OriginFile>> open(std::string_view path, Deadline deadline) override;
   Status probe(Deadline deadline) override;
   std::unique_ptr<WatchHandle> watch(ChangeCallback callback) override { return inner_->watch(std::move(callback)); }
+  void note_indexed_files() override { inner_->note_indexed_files(); }
 
   void set_fault(const FaultSpec& spec);
   // Steady-clock seconds of every read since the last set_fault. Opens are neither

@@ -164,7 +164,13 @@ Status LocalOrigin::list(std::string_view under, const std::function<void(Listed
     // Visit this directory's subdirectories in the order they were read.
     std::reverse(pending.begin() + static_cast<std::ptrdiff_t>(first_sub), pending.end());
   }
-  if (whole) had_entries_.store(any);
+  if (whole && !any && had_entries_.load()) {
+    // The same evidence the probe goes by: an empty root that had files is a share
+    // that is not mounted, and its listing must not empty the index.
+    return make_error(ErrorCode::kUnavailable,
+                      "origin " + id_ + ": root " + root_ + " is empty but had files (is the share unmounted?)");
+  }
+  if (whole && any) had_entries_.store(true);
   return {};
 }
 

@@ -27,6 +27,7 @@ class LocalOrigin : public Origin {
   Result<std::unique_ptr<OriginFile>> open(std::string_view path, Deadline deadline) override;
   Status probe(Deadline deadline) override;
   std::unique_ptr<WatchHandle> watch(ChangeCallback callback) override;
+  void note_indexed_files() override { had_entries_.store(true); }
 
  private:
   // The root is opened afresh for each lookup rather than held: a share that is

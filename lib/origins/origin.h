@@ -77,6 +77,11 @@ class Origin {
   // A cheap liveness check suited to the type (stat of the root, HEAD of a bucket).
   virtual Status probe(Deadline deadline) = 0;
 
+  // The persisted index says this origin held files. A type that can tell "empty" from
+  // "gone" only by remembering that it once had files (a share's mount point is empty
+  // after the share is unmounted) uses this after a restart; others ignore it.
+  virtual void note_indexed_files() {}
+
   // Starts watching for changes; nullptr when the type has no push notifications
   // (remote origins are polled instead).
   virtual std::unique_ptr<WatchHandle> watch(ChangeCallback callback) {

@@ -22,6 +22,10 @@ class StateIndexStore : public IndexStore {
     store_.mark_index_complete(mount_, origin, root);
   }
   void forget(const std::string& origin) override { store_.forget_index(mount_, origin); }
+  bool has_entries(const std::string& origin) override {
+    auto r = store_.index_has_entries(mount_, origin);
+    return r && *r;
+  }
 
  private:
   StateStore& store_;

@@ -80,6 +80,8 @@ class StateStore {
   // Drops an origin's persisted index (origins remove; not on disable).
   void forget_index(const std::string& mount, const std::string& origin);
   // Streams the origin's persisted entries in path order, after every queued write.
+  // True when the persisted index of the origin holds at least one entry (cheap).
+  Result<bool> index_has_entries(const std::string& mount, const std::string& origin);
   Result<PersistedIndex> load_index(const std::string& mount, const std::string& origin,
                                     const std::function<void(ListedEntry&&)>& sink);
   // Origins of a mount that have a persisted index.

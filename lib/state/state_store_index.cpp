@@ -183,6 +183,19 @@ Result<PersistedIndex> StateStore::load_index(const std::string& mount, const st
   return out;
 }
 
+Result<bool> StateStore::index_has_entries(const std::string& mount, const std::string& origin) {
+  flush();
+  std::lock_guard lock(reader_mu_);
+  auto st = reader_db_.prepare(
+      "SELECT 1 FROM index_origins o JOIN index_entries e ON e.origin_id = o.id"
+      " WHERE o.mount = ? AND o.origin = ? LIMIT 1");
+  if (!st) return st.take_error();
+  st->bind(1, mount).bind(2, origin);
+  auto row = st->step();
+  if (!row) return row.take_error();
+  return *row;
+}
+
 Result<std::vector<std::string>> StateStore::indexed_origins(const std::string& mount) {
   std::lock_guard lock(reader_mu_);
   auto st = reader_db_.prepare("SELECT origin FROM index_origins WHERE mount = ? ORDER BY origin");

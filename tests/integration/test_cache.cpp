@@ -834,10 +834,14 @@ TEST_CASE("offline: when the origin returns reads go back to it and a file chang
   const json pre = prefetch(f, f.in_mount("x.flac"));
   CHECK(pre["failed"].empty());
   CHECK(prefetch(f, f.in_mount("y.flac"))["failed"].empty());
+  CHECK(u64(route_explain(f, "x.flac"), "cached_bytes") == x.size());
+  CHECK(u64(route_explain(f, "y.flac"), "cached_bytes") == y1.size());
 
   tmp.unmount_lazy();
   REQUIRE(probe_until(f, {"nas"}, "unhealthy"));
   auto offline_y = read_all(f.in_mount("y.flac"));  // played while away: from the cache
+  INFO("offline read of y.flac: errno " << offline_y.err << "\nroute-explain: " << route_explain(f, "y.flac").dump()
+                                        << "\ndaemon log:\n" << f.daemon().log());
   REQUIRE(offline_y.ok);
   CHECK(same_bytes(offline_y.data, y1));
   CHECK(route_explain(f, "y.flac")["rule"] == "served from cache");

@@ -457,8 +457,8 @@ TEST_CASE("events --follow streams a new event as a JSON line, and the daemon st
   CHECK(json::parse(*line)["kind"] == "origin_disabled");
 }
 
-TEST_CASE("cache stat reports a disabled cache and the bytes fetched per origin", "[state]") {
-  Fixture f({{"laptop", 1}});
+TEST_CASE("cache stat reports a passthrough cache and the bytes fetched per origin", "[state]") {
+  Fixture f({{"laptop", 1}}, "[cache]\ncontent_cache_gb = 0\n");
   const std::string content(5000, 'm');
   write_file(f.origin_dir("laptop") + "/song.flac", content);
   f.mount();
