@@ -539,3 +539,82 @@ TEST_CASE("federation: after failover a divergent file is stat'ed and read whole
   REQUIRE(r.ok);
   CHECK(same_bytes(r.data, on_b));
 }
+
+// 8. NFS and SMB origins are shares the system has mounted: remote for health (three
+// failed probes before unhealthy), with every call bounded so a dead server never hangs
+// the tree. A tmpfs stands in for a share that vanishes; debug-fault for one that hangs.
+TEST_CASE("shares: an nfs origin that vanishes fails over at once and turns unhealthy after three failed probes",
+          "[federation][shares]") {
+  Fixture f({{"nas", 1, "nfs"}, {"laptop", 2}},
+            "[health]\ncheck_interval_secs = 1\nhealthy_threshold = 2\nread_timeout_ms = 2000\n");
+  TmpfsMount tmp(f.origin_dir("nas"));
+  auto populate = [&](const std::string& id) { write_file(f.origin_dir(id) + "/song.txt", "song from " + id + "\n"); };
+  populate("nas");
+  populate("laptop");
+  f.mount();
+  wait_all_healthy(f, {"nas", "laptop"});
+  REQUIRE(f.served_by("song.txt") == "nas");
+
+  tmp.unmount_lazy();
+  // The first read after the share went away is served by the other copy.
+  auto r = timed_read(f.in_mount("song.txt"));
+  INFO("read after the share vanished: errno " << r.err << ", " << r.secs << " s");
+  REQUIRE(r.ok);
+  CHECK(r.data == "song from laptop\n");
+  CHECK(r.secs < 2.0);
+
+  // Never unhealthy before the third consecutive failure; degraded on the way there.
+  std::vector<std::pair<std::string, uint64_t>> seen;
+  bool unhealthy = wait_until(
+      [&] {
+        auto o = f.origin_status("nas");
+        std::pair<std::string, uint64_t> now{o["status"].get<std::string>(), o["consecutive_failures"].get<uint64_t>()};
+        if (seen.empty() || seen.back() != now) seen.push_back(now);
+        return now.first == "unhealthy";
+      },
+      15s);
+  std::string seq;
+  for (const auto& [s, n] : seen) seq += s + "/" + std::to_string(n) + " ";
+  INFO("status/consecutive_failures sequence: " << seq);
+  REQUIRE(unhealthy);
+  CHECK(seen.back().second >= 3);
+  CHECK(std::any_of(seen.begin(), seen.end(), [](const auto& p) { return p.first == "degraded"; }));
+  CHECK(f.served_by("song.txt") == "laptop");
+
+  tmp.remount();
+  populate("nas");
+  REQUIRE(wait_status(f, "nas", "healthy", 15s));
+  CHECK(f.served_by("song.txt") == "nas");
+}
+
+TEST_CASE("shares: a hung smb origin costs a reader at most read_timeout_ms and other origins keep serving",
+          "[federation][shares]") {
+  Fixture f({{"share", 1, "smb"}, {"laptop", 2}},
+            "[health]\ncheck_interval_secs = 1\nread_timeout_ms = 2000\ntimeout_ms = 500\n");
+  write_file(f.origin_dir("share") + "/only-on-share.bin", random_bytes(4096, 81));
+  const std::string local = random_bytes(4096, 82);
+  write_file(f.origin_dir("laptop") + "/only-on-laptop.bin", local);
+  f.mount();
+  wait_all_healthy(f, {"share", "laptop"});
+
+  FaultReset reset{f, "share"};
+  debug_fault(f, {"share", "hang"});  // data calls and probes: a server that stopped answering
+
+  ReadOutcome hung;
+  std::thread reader([&] { hung = timed_read(f.in_mount("only-on-share.bin"), 1 << 16, /*direct=*/true); });
+  ReadOutcome other = timed_read(f.in_mount("only-on-laptop.bin"));
+  reader.join();
+  INFO("read from the laptop while the share hangs: " << other.secs << " s, errno " << other.err);
+  CHECK(other.ok);
+  CHECK(same_bytes(other.data, local));
+  CHECK(other.secs < 1.0);
+  INFO("read from the hung share: " << hung.secs << " s, errno " << hung.err);
+  CHECK_FALSE(hung.ok);
+  CHECK(hung.err == EIO);
+  CHECK(hung.secs < 2.0 + 1.5);
+
+  // Probes time out (timeout_ms) rather than hang: three of them make it unhealthy.
+  REQUIRE(wait_status(f, "share", "unhealthy", 15s));
+  CHECK(f.origin_status("share")["consecutive_failures"].get<uint64_t>() >= 3);
+  CHECK(f.daemon().ctl({"status"}).exit_code == 0);  // the daemon still answers
+}

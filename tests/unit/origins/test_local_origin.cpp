@@ -13,6 +13,7 @@
 #include "unit/unit_support.h"
 
 using namespace musicfs;
+using Catch::Contains;
 
 namespace {
 Deadline soon() { return deadline_in(Millis(5000)); }
@@ -134,6 +135,17 @@ TEST_CASE("LocalOrigin::probe", "[origins][local]") {
     auto s = o.probe(soon());
     REQUIRE_FALSE(s.ok());
     CHECK(s.error().code == ErrorCode::kUnavailable);
+    // Its listing fails the same way, so the index it had is kept.
+    auto listed = o.list("/", [](ListedEntry&&) {}, soon());
+    REQUIRE_FALSE(listed.ok());
+    CHECK(listed.error().code == ErrorCode::kUnavailable);
+    CHECK_THAT(listed.error().message, Contains("is empty but had files"));
+  }
+  SECTION("after a restart the persisted index tells it that it had files") {
+    LocalOrigin o("lo", "local", dir.path());
+    o.note_indexed_files();
+    CHECK(o.probe(soon()).error().code == ErrorCode::kUnavailable);
+    CHECK(o.list("/", [](ListedEntry&&) {}, soon()).error().code == ErrorCode::kUnavailable);
   }
 }
 
@@ -158,7 +170,7 @@ TEST_CASE("LocalOrigin::watch reports changes and counts its watches", "[origins
 }
 
 TEST_CASE("origin type table", "[origins]") {
-  CHECK(origin_type_names() == std::vector<std::string>{"local", "nfs", "smb", "s3", "sftp"});
+  CHECK(origin_type_names() == std::vector<std::string>{"local", "nfs", "smb", "s3", "sftp", "http"});
   REQUIRE(find_origin_type("local") != nullptr);
   CHECK_FALSE(find_origin_type("local")->remote);
   CHECK(find_origin_type("nfs")->remote);
