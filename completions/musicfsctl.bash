@@ -41,7 +41,7 @@ _musicfsctl()
     local globals="--socket --json --log-level --version --help"
     local event_kinds="origin_added origin_removed origin_disabled origin_healthy
         origin_degraded origin_unhealthy failover all_origins_unhealthy mount unmount"
-    local origin_types="local nfs smb s3 sftp"
+    local origin_types="local nfs smb s3 sftp http"
     # Keys of the origin types other than id, origin_type, priority, enabled
     # and path, for `origins add --set KEY=VALUE` (musicfs.toml(5)).
     local origin_keys="bucket= prefix= region= endpoint= path_style= credentials_file=

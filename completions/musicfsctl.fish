@@ -102,7 +102,7 @@ complete -c musicfsctl -n '__musicfsctl_needs_action origins' -a add -d 'Add an 
 complete -c musicfsctl -n '__musicfsctl_needs_action origins' -a remove -d 'Remove an origin (its history is kept)'
 complete -c musicfsctl -n '__musicfsctl_needs_action origins' -a enable -d 'Enable an origin'
 complete -c musicfsctl -n '__musicfsctl_needs_action origins' -a disable -d 'Disable an origin (its files leave the tree)'
-complete -c musicfsctl -n '__fish_seen_subcommand_from origins; and __fish_seen_subcommand_from add' -l type -x -a 'local nfs smb s3 sftp' -d 'Origin type'
+complete -c musicfsctl -n '__fish_seen_subcommand_from origins; and __fish_seen_subcommand_from add' -l type -x -a 'local nfs smb s3 sftp http' -d 'Origin type'
 complete -c musicfsctl -n '__fish_seen_subcommand_from origins; and __fish_seen_subcommand_from add' -l priority -x -d '0-255, lower wins'
 complete -c musicfsctl -n '__fish_seen_subcommand_from origins; and __fish_seen_subcommand_from add' -l path -x -a '(__fish_complete_directories)' -d 'Absolute path of the music directory'
 complete -c musicfsctl -n '__fish_seen_subcommand_from origins; and __fish_seen_subcommand_from add' -l set -x -a 'bucket= prefix= region= endpoint= path_style= credentials_file= profile= refresh_interval_secs= host= port= user= identity_file= known_hosts=' -d 'KEY=VALUE: any other key of the type'

@@ -72,7 +72,7 @@ Result<std::string> get_string(const toml::table& t, const std::string& key,
 Result<std::string> type_name(const toml::table& t, const std::string& prefix, const Located& loc,
                               const toml::node* anchor) {
   const toml::node* n = t.get("origin_type");
-  if (n == nullptr) return loc.at(anchor, prefix + "origin_type", "missing (one of: local, nfs, smb, s3, sftp)");
+  if (n == nullptr) return loc.at(anchor, prefix + "origin_type", "missing (one of: local, nfs, smb, s3, sftp, http)");
   if (!n->is_string()) return loc.at(n, prefix + "origin_type", "expected a string");
   std::string type = **n->as_string();
   if (find_origin_type(type) == nullptr) {

@@ -10,6 +10,7 @@ const std::vector<OriginTypeInfo>& origin_types() {
       smb_origin_type(),
       s3_origin_type(),
       sftp_origin_type(),
+      http_origin_type(),
   };
   return types;
 }

@@ -45,5 +45,6 @@ OriginTypeInfo nfs_origin_type();
 OriginTypeInfo smb_origin_type();
 OriginTypeInfo s3_origin_type();
 OriginTypeInfo sftp_origin_type();
+OriginTypeInfo http_origin_type();
 
 }  // namespace musicfs

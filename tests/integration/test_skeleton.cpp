@@ -617,18 +617,20 @@ TEST_CASE("mount on a busy mount point is refused", "[skeleton]") {
   }
 }
 
-TEST_CASE("mount with an enabled s3 origin fails naming the origin and its type", "[skeleton]") {
+TEST_CASE("mount with an enabled s3 origin whose credentials file is missing fails naming the origin and the file",
+          "[skeleton]") {
   Fixture f({{"a", 1}});
   write_file(f.origin_dir("a") + "/Artist/Album/01.flac", "1");
   const std::string base = config_for(f.mount_point(), {{"a", f.origin_dir("a")}});
-  const std::string s3 = "\n[[origins]]\nid = \"cloud\"\norigin_type = \"s3\"\npriority = 2\nbucket = \"b\"\n";
+  const std::string s3 = "\n[[origins]]\nid = \"cloud\"\norigin_type = \"s3\"\npriority = 2\nbucket = \"b\"\n"
+                         "credentials_file = \"" + f.dir().path() + "/no-such-credentials\"\n";
 
   f.write_config(base + s3);
   auto r = f.try_mount();
   INFO("stderr: " << r.err);
   CHECK(r.exit_code != 0);
-  CHECK(r.err.find("cloud") != std::string::npos);
-  CHECK(r.err.find("s3") != std::string::npos);
+  CHECK(r.err.find("origin cloud") != std::string::npos);
+  CHECK(r.err.find("credentials file " + f.dir().path() + "/no-such-credentials") != std::string::npos);
   CHECK(count_lines(r.err) == 1);
   CHECK_FALSE(is_mounted(f.mount_point()));
   CHECK(f.status()["mounts"].empty());

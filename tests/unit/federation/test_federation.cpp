@@ -72,17 +72,18 @@ TEST_CASE("Federation: add_origin errors", "[federation]") {
     CHECK(s.error().code == ErrorCode::kExists);
     CHECK(f.fed->origins()->size() == 1);
   }
-  SECTION("a type that cannot be mounted yet names the origin and the type") {
+  SECTION("an origin its type cannot create names the origin and is not registered") {
     OriginConfig cfg;
     cfg.id = "err-s3";
     cfg.type = "s3";
     cfg.priority = 2;
     cfg.settings["bucket"] = std::string("b");
+    cfg.settings["credentials_file"] = f.dir / "no-such-credentials";
     Status s = f.fed->add_origin(cfg);
     REQUIRE_FALSE(s.ok());
-    CHECK(s.error().code == ErrorCode::kUnsupported);
+    CHECK(s.error().code == ErrorCode::kConfig);
     CHECK_THAT(s.error().message, Contains("err-s3"));
-    CHECK_THAT(s.error().message, Contains("s3"));
+    CHECK_THAT(s.error().message, Contains("no-such-credentials"));
     CHECK(f.fed->registry().get("err-s3") == nullptr);
   }
   SECTION("removing an unknown origin") {
@@ -163,7 +164,8 @@ TEST_CASE("Federation: not-found is not retried", "[federation]") {
   HealthConfig h;
   h.retry_delays_ms = {3000};  // a retry would be unmistakable
   FedFixture f(h);
-  f.add("nf-a", 1, {{"/song.flac", "AAA"}});
+  // A second file keeps the root non-empty: an emptied root reads as an unmounted share.
+  f.add("nf-a", 1, {{"/song.flac", "AAA"}, {"/other.flac", "OOO"}});
   std::filesystem::remove(f.dir / "origins/nf-a/song.flac");
   // Whether the watcher has dropped the file from the index yet (open fails) or not
   // (the origin's open fails), the answer is not-found at once: no back-off.
