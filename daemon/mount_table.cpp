@@ -241,6 +241,9 @@ void MountTable::restore_after_crash() {
     return;
   }
   for (const auto& sm : *stored) {
+    // Before the config is read: its check of mount_point stats the directory, and the
+    // dead mount the killed daemon left there answers ENOTCONN.
+    detach_if_dead(sm.mount_point);
     auto config = parse_config_file(sm.config_path);
     if (!config) {
       spdlog::warn("not restoring {}: {}", sm.mount_point, config.error().message);

@@ -26,6 +26,7 @@ int op_readlink(const char* path, char* buf, size_t size);
 int op_statfs(const char* path, struct statvfs* st);
 int op_access(const char* path, int mask);
 // fuse_ops_dir.cpp
+int op_opendir(const char* path, struct fuse_file_info* fi);
 int op_readdir(const char* path, void* buf, fuse_fill_dir_t filler, off_t offset, struct fuse_file_info* fi,
                enum fuse_readdir_flags flags);
 // fuse_ops_file.cpp

@@ -9,6 +9,7 @@ struct fuse_operations make_fuse_operations() {
   ops.readlink = op_readlink;
   ops.statfs = op_statfs;
   ops.access = op_access;
+  ops.opendir = op_opendir;
   ops.readdir = op_readdir;
   ops.open = op_open;
   ops.read = op_read;

@@ -574,7 +574,9 @@ TEST_CASE("retention: history older than 30 days is pruned at start, and history
   CHECK(wait_until([&] { return rows_tagged(db, "ancient") == 0; }, 15s));
   // Within 30 days: kept (history_days = 1 is below the floor of 30), and listed.
   CHECK(rows_tagged(db, "recent") == 2);
-  CHECK(wait_until([&] { return f.status()["mounts"].size() == 1; }, 20s));
+  const bool restored = wait_until([&] { return f.status()["mounts"].size() == 1; }, 20s);
+  INFO("daemon log:\n" << f.daemon().log());
+  CHECK(restored);
   bool listed = false;
   const json old_events = f.daemon().ctl_json({"events", "--kind", "test_old"});
   for (const auto& e : old_events["events"]) {
@@ -602,6 +604,7 @@ TEST_CASE("retention: history_days above 30 keeps older history while the mount 
   f.daemon().restart();
   // The mount (history_days = 60) is restored before the prune runs.
   CHECK(wait_until([&] { return rows_tagged(db, "seventy") == 0; }, 15s));
+  INFO("daemon log:\n" << f.daemon().log());
   CHECK(rows_tagged(db, "forty") == 2);
   CHECK(f.status()["mounts"].size() == 1);
   CHECK(!history(f, "laptop").empty());
