@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "support/test_env.h"
+#include "support/test_io.h"
 
 using namespace musicfs::test;
 using Clock = std::chrono::steady_clock;
@@ -45,74 +46,6 @@ constexpr size_t kChunk = kMiB;  // the cache's chunk size
 const char* kFastHealth = "[health]\ncheck_interval_secs = 1\nread_timeout_ms = 2000\ntimeout_ms = 500\n";
 
 std::string cache_toml(const std::string& gb) { return "[cache]\ncontent_cache_gb = " + gb + "\n"; }
-
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-// Deterministic pseudo-random bytes, different per seed.
-std::string random_bytes(size_t n, uint32_t seed) {
-  std::mt19937 gen(seed);
-  std::string s(n, '\0');
-  for (size_t i = 0; i < n; i += 4) {
-    uint32_t v = gen();
-    for (size_t k = 0; k < 4 && i + k < n; ++k) s[i + k] = static_cast<char>((v >> (8 * k)) & 0xff);
-  }
-  return s;
-}
-
-struct ReadOutcome {
-  bool ok = false;
-  int err = 0;  // errno of the failing call
-  std::string data;
-  double secs = 0;  // wall time of open + reads
-};
-
-// open(2) + read(2) to EOF, timed; never throws, so it is safe on any thread.
-ReadOutcome read_all(const std::string& path) {
-  ReadOutcome r;
-  auto t0 = Clock::now();
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    r.err = errno;
-    r.secs = seconds_since(t0);
-    return r;
-  }
-  std::vector<char> buf(256 * 1024);
-  for (;;) {
-    ssize_t n = ::read(fd, buf.data(), buf.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      r.err = errno;
-      break;
-    }
-    if (n == 0) {
-      r.ok = true;
-      break;
-    }
-    r.data.append(buf.data(), static_cast<size_t>(n));
-  }
-  ::close(fd);
-  r.secs = seconds_since(t0);
-  return r;
-}
-
-// Compares binary contents without letting Catch print megabytes of them on failure.
-bool same_bytes(const std::string& got, const std::string& want) {
-  if (got == want) return true;
-  size_t i = 0;
-  while (i < got.size() && i < want.size() && got[i] == want[i]) ++i;
-  WARN("contents differ: got " << got.size() << " bytes, want " << want.size() << ", first difference at byte " << i);
-  return false;
-}
-
-// Drops the kernel's cached pages of one file, so that the next read of it reaches
-// the daemon. Returns false if that could not be asked for.
-bool drop_page_cache(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  bool ok = ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0;
-  ::close(fd);
-  return ok;
-}
 
 std::string cache_dir(const Fixture& f) { return f.dir().path() + "/cache"; }
 
@@ -226,11 +159,6 @@ bool catalog_matches_files(const std::string& cache, std::string& why) {
 
 json route_explain(const Fixture& f, const std::string& rel) {
   return f.daemon().ctl_json({"route-explain", f.in_mount(rel)});
-}
-
-std::string status_of(const Fixture& f, const std::string& id) {
-  auto o = f.origin_status(id);
-  return o.is_object() ? o["status"].get<std::string>() : std::string("<missing>");
 }
 
 // Forces probes (`health --check`) until every origin in `ids` has status `want`.

@@ -25,6 +25,7 @@
 
 #include "support/s3_server.h"
 #include "support/test_env.h"
+#include "support/test_io.h"
 
 using namespace musicfs::test;
 using Clock = std::chrono::steady_clock;
@@ -36,77 +37,6 @@ namespace {
 
 constexpr size_t kMiB = size_t{1} << 20;
 const char* kFastHealth = "[health]\ncheck_interval_secs = 1\nread_timeout_ms = 2000\ntimeout_ms = 500\n";
-
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-std::string random_bytes(size_t n, uint32_t seed) {
-  std::mt19937 gen(seed);
-  std::string s(n, '\0');
-  for (size_t i = 0; i < n; i += 4) {
-    uint32_t v = gen();
-    for (size_t k = 0; k < 4 && i + k < n; ++k) s[i + k] = static_cast<char>((v >> (8 * k)) & 0xff);
-  }
-  return s;
-}
-
-struct ReadOutcome {
-  bool ok = false;
-  int err = 0;
-  std::string data;
-  double secs = 0;
-};
-
-// open(2) + read(2) to EOF, timed; never throws. With `direct`, O_DIRECT: one FUSE
-// read per read(2), where a buffered read of a failing page is sent twice by the kernel.
-ReadOutcome read_all(const std::string& path, bool direct = false) {
-  ReadOutcome r;
-  auto t0 = Clock::now();
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | (direct ? O_DIRECT : 0));
-  if (fd < 0) {
-    r.err = errno;
-    r.secs = seconds_since(t0);
-    return r;
-  }
-  constexpr size_t kBuf = 256 * 1024;
-  std::unique_ptr<char, decltype(&std::free)> buf(static_cast<char*>(std::aligned_alloc(4096, kBuf)), &std::free);
-  for (;;) {
-    ssize_t n = ::read(fd, buf.get(), kBuf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      r.err = errno;
-      break;
-    }
-    if (n == 0) {
-      r.ok = true;
-      break;
-    }
-    r.data.append(buf.get(), static_cast<size_t>(n));
-  }
-  ::close(fd);
-  r.secs = seconds_since(t0);
-  return r;
-}
-
-bool same_bytes(const std::string& got, const std::string& want) {
-  if (got == want) return true;
-  size_t i = 0;
-  while (i < got.size() && i < want.size() && got[i] == want[i]) ++i;
-  WARN("contents differ: got " << got.size() << " bytes, want " << want.size() << ", first difference at byte " << i);
-  return false;
-}
-
-// Drops the kernel's pages of one file so the next read reaches the daemon.
-void drop_page_cache(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return;
-  (void)::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-  ::close(fd);
-}
-
-std::string status_of(const Fixture& f, const std::string& id) {
-  auto o = f.origin_status(id);
-  return o.is_object() ? o["status"].get<std::string>() : std::string("<missing>");
-}
 
 std::string last_error_of(const Fixture& f, const std::string& id) {
   auto o = f.origin_status(id);

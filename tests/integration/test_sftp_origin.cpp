@@ -23,6 +23,7 @@
 
 #include "support/sshd_server.h"
 #include "support/test_env.h"
+#include "support/test_io.h"
 
 using namespace musicfs::test;
 using Clock = std::chrono::steady_clock;
@@ -34,69 +35,6 @@ namespace {
 // Probes every second; a probe or a single origin call gets 1.5 s, a read 3 s in all.
 const std::string kHealth =
     "\n[health]\ncheck_interval_secs = 1\ntimeout_ms = 1500\nread_timeout_ms = 3000\n";
-
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-std::string random_bytes(size_t n, uint32_t seed) {
-  std::mt19937 gen(seed);
-  std::string s(n, '\0');
-  for (size_t i = 0; i < n; i += 4) {
-    uint32_t v = gen();
-    for (size_t k = 0; k < 4 && i + k < n; ++k) s[i + k] = static_cast<char>((v >> (8 * k)) & 0xff);
-  }
-  return s;
-}
-
-struct ReadOutcome {
-  bool ok = false;
-  int err = 0;
-  std::string data;
-  double secs = 0;
-};
-
-// open + read to EOF, timed, never throws. `direct`: O_DIRECT, past the page cache,
-// so the daemon (and its origins or its cache) answers every read.
-ReadOutcome timed_read(const std::string& path, bool direct = false) {
-  constexpr size_t kChunk = 1 << 20;
-  ReadOutcome r;
-  auto t0 = Clock::now();
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | (direct ? O_DIRECT : 0));
-  if (fd < 0) {
-    r.err = errno;
-    r.secs = seconds_since(t0);
-    return r;
-  }
-  std::unique_ptr<char, decltype(&std::free)> buf(static_cast<char*>(std::aligned_alloc(4096, kChunk)), &std::free);
-  for (;;) {
-    ssize_t n = ::read(fd, buf.get(), kChunk);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      r.err = errno;
-      break;
-    }
-    if (n == 0) {
-      r.ok = true;
-      break;
-    }
-    r.data.append(buf.get(), static_cast<size_t>(n));
-  }
-  ::close(fd);
-  r.secs = seconds_since(t0);
-  return r;
-}
-
-bool same_bytes(const std::string& got, const std::string& want) {
-  if (got == want) return true;
-  size_t i = 0;
-  while (i < got.size() && i < want.size() && got[i] == want[i]) ++i;
-  WARN("contents differ: got " << got.size() << " bytes, want " << want.size() << ", first difference at byte " << i);
-  return false;
-}
-
-std::string status_of(const Fixture& f, const std::string& id) {
-  auto o = f.origin_status(id);
-  return o.is_object() ? o["status"].get<std::string>() : std::string("<missing>");
-}
 
 bool wait_status(const Fixture& f, const std::string& id, const std::string& want,
                  std::chrono::milliseconds timeout = 20s) {
@@ -168,7 +106,7 @@ TEST_CASE("sftp: the mount lists the server's tree and reads every file with the
   CHECK(tree_of(f.mount_point()) == tree_of(music));
   for (const auto& [rel, data] : files) {
     INFO("file " << rel);
-    auto r = timed_read(f.in_mount(rel));
+    auto r = read_all(f.in_mount(rel));
     CHECK(r.ok);
     CHECK(same_bytes(r.data, data));
     CHECK(fs::file_size(f.in_mount(rel)) == data.size());
@@ -236,14 +174,14 @@ TEST_CASE("sftp: reads fail over to a local replica when sshd stops and come bac
   REQUIRE(wait_status(f, "backup", "healthy"));
 
   CHECK(f.served_by("track0.bin") == "remote");
-  auto r0 = timed_read(f.in_mount("track0.bin"));
+  auto r0 = read_all(f.in_mount("track0.bin"));
   REQUIRE(r0.ok);
   CHECK(same_bytes(r0.data, data["track0.bin"]));
   const uint64_t before = bytes_read_of(f, "remote");
   CHECK(before > 0);
 
   sshd.stop();
-  auto r1 = timed_read(f.in_mount("track1.bin"));
+  auto r1 = read_all(f.in_mount("track1.bin"));
   INFO("read during the outage: errno " << r1.err << ", " << r1.secs << " s");
   REQUIRE(r1.ok);
   CHECK(same_bytes(r1.data, data["track1.bin"]));
@@ -254,7 +192,7 @@ TEST_CASE("sftp: reads fail over to a local replica when sshd stops and come bac
   sshd.start();
   REQUIRE(wait_status(f, "remote", "healthy"));
   CHECK(f.served_by("track2.bin") == "remote");
-  auto r2 = timed_read(f.in_mount("track2.bin"));
+  auto r2 = read_all(f.in_mount("track2.bin"));
   REQUIRE(r2.ok);
   CHECK(same_bytes(r2.data, data["track2.bin"]));
   CHECK(bytes_read_of(f, "remote") > before);  // served by the reconnected origin
@@ -273,14 +211,14 @@ TEST_CASE("sftp: a frozen sshd costs a read at most read_timeout_ms while local 
   REQUIRE(wait_status(f, "remote", "healthy"));
   // A first read opens a pooled session, which then freezes mid-connection. (Not x.bin:
   // its bytes would then come from the cache.)
-  REQUIRE(timed_read(f.in_mount("warm.bin"), true).ok);
+  REQUIRE(read_all(f.in_mount("warm.bin"), true).ok);
 
   ThawGuard thaw{sshd};
   sshd.freeze();
   ReadOutcome rx;
-  std::thread tx([&] { rx = timed_read(f.in_mount("x.bin"), true); });
+  std::thread tx([&] { rx = read_all(f.in_mount("x.bin"), true); });
   std::this_thread::sleep_for(200ms);  // let the read of x reach the frozen server first (not for synchronisation)
-  ReadOutcome ry = timed_read(f.in_mount("y.bin"), true);
+  ReadOutcome ry = read_all(f.in_mount("y.bin"), true);
   tx.join();
 
   INFO("read of y (local) while sshd is frozen: " << ry.secs << " s, errno " << ry.err);
@@ -335,19 +273,19 @@ TEST_CASE("sftp: offline, cached files are read with the server gone and uncache
   f.mount();
   REQUIRE(visible(f, "big.bin"));
   REQUIRE(wait_status(f, "remote", "healthy"));
-  REQUIRE(same_bytes(timed_read(f.in_mount("big.bin")).data, big));
-  REQUIRE(timed_read(f.in_mount("small.txt")).data == small);
+  REQUIRE(same_bytes(read_all(f.in_mount("big.bin")).data, big));
+  REQUIRE(read_all(f.in_mount("small.txt")).data == small);
 
   sshd.stop();
   REQUIRE(wait_status(f, "remote", "unhealthy"));
-  auto rb = timed_read(f.in_mount("big.bin"), true);  // O_DIRECT: from the daemon's cache, not the page cache
+  auto rb = read_all(f.in_mount("big.bin"), true);  // O_DIRECT: from the daemon's cache, not the page cache
   INFO("offline read of big.bin: errno " << rb.err << ", " << rb.secs << " s");
   CHECK(rb.ok);
   CHECK(same_bytes(rb.data, big));
-  auto rs = timed_read(f.in_mount("small.txt"), true);
+  auto rs = read_all(f.in_mount("small.txt"), true);
   CHECK(rs.ok);
   CHECK(rs.data == small);
-  auto ru = timed_read(f.in_mount("never-read.bin"), true);
+  auto ru = read_all(f.in_mount("never-read.bin"), true);
   INFO("offline read of an uncached file: errno " << ru.err << ", " << ru.secs << " s");
   CHECK_FALSE(ru.ok);
   CHECK(ru.err == EIO);
