@@ -48,7 +48,9 @@ CliCommand mount_command() {
               size_t files = 0;
               for (const auto& o : r["origins"]) files += o.value("files", size_t{0});
               std::cout << "mounted " << r.value("mount_point", "") << ": " << r["origins"].size() << " origin(s), "
-                        << files << " files\n";
+                        << files << " files"
+                        << (r.value("index_ready", true) ? "" : " indexed so far (indexing goes on in the background)")
+                        << "\n";
               return kExitOk;
             };
           }};

@@ -67,6 +67,8 @@ Try:
   head -1 "$demo/mnt/The Demos/First Light/01 Intro.flac"     # served by laptop
   head -1 "$demo/mnt/The Demos/First Light/04 Encore.flac"    # only on nas
   $ctl status
+  $ctl route-explain "$demo/mnt/The Demos/First Light/01 Intro.flac"   # which origin, and why
+  $ctl cache stat                                                      # what the content cache holds
   $ctl events
 
 When done:

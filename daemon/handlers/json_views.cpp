@@ -40,10 +40,12 @@ nlohmann::json origin_json(const OriginRuntime& rt, const VirtualTree& tree) {
 
 nlohmann::json mount_json(const Mount& m) {
   nlohmann::json origins = nlohmann::json::array();
-  for (const auto& rt : *m.federation->origins()) origins.push_back(origin_json(*rt, m.federation->tree()));
+  // Counts as indexed so far: the reply to `mount` must not wait for the index.
+  for (const auto& rt : *m.federation->origins()) origins.push_back(origin_json(*rt, m.federation->tree_now()));
   return {{"mount_point", m.config.mount_point},
           {"config", m.config.source_path},
           {"mounted_at", ts(m.mounted_at)},
+          {"index_ready", m.federation->index_ready()},
           {"origins", origins}};
 }
 

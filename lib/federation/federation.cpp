@@ -181,7 +181,17 @@ RouteDecision Federation::explain(const std::string& path) const {
   return decide(tree_, *list, path);
 }
 
+bool Federation::index_ready() const { return indexer_->gate().is_open(); }
+
 Result<EntryAttr> Federation::getattr(const std::string& path) const {
+  // The root exists before any index does. Its getattr does not wait at the gate, so
+  // that mounting (which stats the new mount point) never waits for an index to load.
+  if (path == "/" && !index_ready()) {
+    EntryAttr root;
+    root.type = EntryType::kDirectory;
+    root.mode = 0755;
+    return root;
+  }
   RouteDecision d = explain(path);
   if (const RouteCandidate* s = d.selected()) return *s->attr;
   if (path == "/") {

@@ -96,6 +96,10 @@ class Federation {
     await_index();
     return tree_;
   }
+  // The index as it stands, without waiting: for a mount's own reply, which must not
+  // wait for a large persisted index to load (mount time must not grow with it).
+  const VirtualTree& tree_now() const { return tree_; }
+  bool index_ready() const;
   EventLog& events() { return events_; }
   RetryPolicy& retry_policy() { return retry_; }
   // Waits until the background indexer has nothing queued (tests, `origins add`).
