@@ -19,40 +19,11 @@ namespace {
 
 constexpr const char* kNginx = "/usr/sbin/nginx";
 
-int pick_free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw std::runtime_error("socket failed");
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-    ::close(fd);
-    throw std::runtime_error("cannot bind a free port on 127.0.0.1");
-  }
-  int port = ntohs(a.sin_port);
-  ::close(fd);
-  return port;
-}
-
-bool accepts(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(fd);
-  return ok;
-}
-
 }  // namespace
 
 NginxServer::NginxServer(const std::string& extra_locations) {
   if (::access(kNginx, X_OK) != 0) skip_test(std::string(kNginx) + " is not installed (Debian package nginx)");
-  port_ = pick_free_port();
+  port_ = free_loopback_port();
   root_ = dir_ / "www";
   mkdirs(root_);
   mkdirs(dir_ / "tmp");
@@ -135,7 +106,7 @@ void NginxServer::start() {
       pid_ = -1;
       return true;
     }
-    return accepts(port_);
+    return loopback_port_accepts(port_);
   }, std::chrono::seconds(15));
   if (pid_ < 0 || !up) {
     throw std::runtime_error("nginx did not start on port " + std::to_string(port_) + ": " + log() +

@@ -26,36 +26,6 @@ namespace {
 constexpr const char* kSshd = "/usr/sbin/sshd";
 constexpr const char* kKeygen = "/usr/bin/ssh-keygen";
 
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw std::runtime_error("socket failed");
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  socklen_t len = sizeof a;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-    ::close(fd);
-    throw std::runtime_error("cannot bind a free port on 127.0.0.1");
-  }
-  int port = ntohs(a.sin_port);
-  ::close(fd);
-  return port;
-}
-
-bool port_accepts(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(fd);
-  return ok;
-}
-
 void keygen(const std::string& path, const std::string& comment) {
   auto r = run_program({kKeygen, "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", path});
   if (r.exit_code != 0) throw std::runtime_error("ssh-keygen failed: " + r.err);
@@ -86,7 +56,7 @@ SshdServer::SshdServer() {
 
   struct passwd* pw = ::getpwuid(::geteuid());
   user_ = pw != nullptr ? pw->pw_name : "root";
-  port_ = free_port();
+  port_ = free_loopback_port();
   const std::string d = dir_.path();
   keygen(d + "/host_ed25519", "musicfs-test-host");
   keygen(d + "/other_host_ed25519", "musicfs-test-other-host");
@@ -177,7 +147,7 @@ void SshdServer::start() {
       pid_ = -1;
       return true;
     }
-    return port_accepts(port_);
+    return loopback_port_accepts(port_);
   }, std::chrono::seconds(15));
   if (pid_ < 0 || !up) throw std::runtime_error("sshd did not start on port " + std::to_string(port_) + ": " + log());
 }

@@ -37,6 +37,12 @@ CommandResult run_program(const std::vector<std::string>& argv, std::chrono::mil
 CommandResult run_ctl(const std::vector<std::string>& args, std::chrono::milliseconds timeout = std::chrono::seconds(30),
                       const std::map<std::string, std::string>& env = {});
 
+// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0 and released),
+// for a test server; throws when no port can be bound.
+int free_loopback_port();
+// True when a TCP connection to 127.0.0.1:port is accepted (the server is up).
+bool loopback_port_accepts(int port);
+
 // True when something is mounted exactly at `path` (per /proc/self/mounts).
 bool is_mounted(const std::string& path);
 
