@@ -141,6 +141,7 @@ FuseHost::~FuseHost() {
   fuse_unmount(fuse_);
   fuse_destroy(fuse_);
   fuse_ = nullptr;
+  context_->release_all();  // handles still open when the mount went away
 }
 
 }  // namespace musicfs

@@ -5,6 +5,10 @@
 #define FUSE_USE_VERSION 312
 #include <fuse3/fuse.h>
 
+#include <memory>
+#include <mutex>
+#include <unordered_set>
+
 #include "federation/federation.h"
 
 namespace musicfs {
@@ -13,6 +17,11 @@ struct FuseContext {
   Federation* federation = nullptr;
   uid_t uid = 0;
   gid_t gid = 0;
+  // File handles between open and release. A mount torn down while a program holds a
+  // file open never gets that release; the host frees what is left (release_all).
+  std::mutex open_mu;
+  std::unordered_set<std::shared_ptr<FileSession>*> open_handles;
+  void release_all();
 };
 
 inline FuseContext& fuse_ctx() { return *static_cast<FuseContext*>(fuse_get_context()->private_data); }

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 
 #include "util/unique_fd.h"
 
@@ -29,6 +30,13 @@ std::string ChunkFiles::path_of(const std::string& name) const { return chunks_ 
 Status ChunkFiles::prepare() {
   for (const auto& d : {dir_, chunks_, tmp_}) {
     if (auto s = make_dir(d); !s) return s;
+  }
+  // Every fan-out directory up front: creating them on demand put a mkdir (and a
+  // failed rename) on the write of nearly every chunk of an empty cache.
+  for (int i = 0; i < 256; ++i) {
+    char sub[3];
+    std::snprintf(sub, sizeof sub, "%02x", i);
+    if (auto s = make_dir(chunks_ + "/" + sub); !s) return s;
   }
   if (DIR* dir = ::opendir(tmp_.c_str())) {
     while (struct dirent* de = ::readdir(dir)) {

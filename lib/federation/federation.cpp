@@ -34,6 +34,7 @@ void Federation::start() {
 }
 
 void Federation::stop() {
+  prefetch_.stop();
   monitor_->stop();
   indexer_->stop();
   // After the indexer: it may be starting a watcher right now.

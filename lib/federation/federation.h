@@ -23,6 +23,7 @@
 #include "federation/router.h"
 #include "index/index_store.h"
 #include "index/virtual_tree.h"
+#include "util/worker_pool.h"
 
 namespace musicfs {
 
@@ -134,7 +135,10 @@ class Federation {
   std::unique_ptr<HealthMonitor> monitor_;
   std::atomic<bool> all_unhealthy_episode_{false};
   std::atomic<bool> started_{false};
-  std::unique_ptr<Indexer> indexer_;  // declared last: its thread uses everything above
+  std::unique_ptr<Indexer> indexer_;  // its thread uses everything above
+  // Background chunk fetches for sequential readers (read_path.cpp); its jobs use
+  // everything above, and stop() waits for them.
+  WorkerPool prefetch_{2, 256};
 };
 
 }  // namespace musicfs

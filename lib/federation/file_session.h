@@ -27,9 +27,12 @@ struct ChunkFetch {
   std::shared_ptr<std::vector<char>> data;  // the chunk's bytes (possibly short at EOF)
   FileVersion served;                     // the version those bytes are (origin, size, mtime)
   FileVersion wanted;                     // the version the fetch was started for
+  // False while the chunk is only reserved by the background prefetch (guarded by the
+  // session's mu); whoever sets it runs the fetch.
+  bool started = true;
 };
 
-struct FileSession {
+struct FileSession : std::enable_shared_from_this<FileSession> {
   explicit FileSession(std::string p) : path(std::move(p)) {}
   const std::string path;
   std::mutex mu;
@@ -40,6 +43,13 @@ struct FileSession {
   std::map<uint32_t, std::shared_ptr<ChunkFetch>> chunks;
   // Where the previous read ended: tells a sequential stream from random access.
   std::atomic<uint64_t> next_offset{0};
+  // Chunk prefetch for a sequential reader (guarded by mu): the background job fetches
+  // chunks prefetch_next..prefetch_until, one at a time, while prefetch_running.
+  uint32_t prefetch_next = 0;
+  uint32_t prefetch_until = 0;
+  bool prefetch_running = false;
+  // Set when the kernel releases the handle: a running prefetch stops at its next chunk.
+  std::atomic<bool> closed{false};
 };
 
 }  // namespace musicfs

@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "federation/federation.h"
+#include "util/buffer_pool.h"
 
 namespace musicfs {
 
@@ -45,9 +46,43 @@ OriginRuntimePtr find_slot(const OriginList& list, OriginSlot slot) {
   return nullptr;
 }
 
-// Chunks an open file keeps in memory: enough for the kernel's readahead window
-// (1 MiB requests, several in flight) without holding much per open file.
-constexpr size_t kRecentChunks = 4;
+// How far ahead of a sequential reader its chunks are fetched in the background, in
+// chunks (8 MiB with the default 1 MiB chunk). A remote origin then streams without
+// pausing between the reader's requests; the cost is this much memory per streaming
+// file. A reader starts counting as a stream once it reads past its first chunk, so a
+// tag scanner reading a file's head fetches nothing extra.
+constexpr uint32_t kPrefetchChunks = 8;
+// Chunks an open file keeps in memory: the prefetched ones plus the kernel's readahead
+// window (1 MiB requests, several in flight). The content cache's writer may not have
+// written a prefetched chunk yet when the reader arrives, so they stay here until then.
+constexpr size_t kRecentChunks = kPrefetchChunks + 4;
+
+// Removes the chunks reserved for the prefetch but not started (caller holds s.mu).
+std::vector<std::shared_ptr<ChunkFetch>> take_reserved(FileSession& s) {
+  std::vector<std::shared_ptr<ChunkFetch>> taken;
+  for (auto it = s.chunks.begin(); it != s.chunks.end();) {
+    if (!it->second->started) {
+      taken.push_back(it->second);
+      it = s.chunks.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return taken;
+}
+
+// Wakes readers that wait at reserved chunks nobody will fetch now: they fetch them
+// themselves (a failed fetch is never reused).
+void release_reserved(FileSession& s, const std::vector<std::shared_ptr<ChunkFetch>>& reserved) {
+  for (const auto& c : reserved) {
+    {
+      std::lock_guard fl(c->mu);
+      c->error = Error{ErrorCode::kUnavailable, s.path + ": prefetch stopped"};
+      c->done = true;
+    }
+    c->cv.notify_all();
+  }
+}
 
 struct OriginRead {
   size_t bytes = 0;
@@ -66,6 +101,9 @@ class ReadPath {
 
   Result<size_t> read(uint64_t offset, std::span<char> buf);
   Result<uint64_t> prefetch(const std::function<void(uint64_t done, uint64_t total)>& progress);
+  // Fetches the chunk the background prefetch reserved at `index` (see
+  // extend_prefetch); false when it could not be fetched or was taken over.
+  bool run_reserved(uint32_t index);
 
  private:
   void restart_deadline() {
@@ -87,7 +125,11 @@ class ReadPath {
   // The fetch of chunk `index` of `want` in this open file: an existing one (waited
   // for if in progress), or, when `start`, a new one run by this caller.
   std::shared_ptr<ChunkFetch> fetch_chunk(uint32_t index, const FileVersion& want, bool start, bool for_prefetch);
+  // Fills `fetch` (chunk `index` of fetch->wanted) from the origins; wakes its waiters.
+  void run_fetch(uint32_t index, const std::shared_ptr<ChunkFetch>& fetch, bool for_prefetch);
   bool from_any_cached(uint32_t index, uint32_t from, std::span<char> part);
+  // Asks the background prefetch to fetch up to chunk `until`, the reader being at chunk `at`.
+  void extend_prefetch(uint32_t at, uint32_t until);
 
   Federation& f_;
   FileSession& s_;
@@ -204,8 +246,23 @@ std::shared_ptr<ChunkFetch> ReadPath::fetch_chunk(uint32_t index, const FileVers
     std::lock_guard lock(s_.mu);
     auto it = s_.chunks.find(index);
     if (it != s_.chunks.end() && it->second->wanted.origin == want.origin && it->second->wanted.same_version(want)) {
-      std::lock_guard fl(it->second->mu);
-      if (!(it->second->done && it->second->error)) fetch = it->second;  // a failed fetch is not reused
+      if (!it->second->started) {
+        // Reserved by the prefetch: wait when its job will get here, else take it over
+        // (the reader overtook the job, or the job is gone).
+        if (s_.prefetch_running && index >= s_.prefetch_next) {
+          fetch = it->second;
+          start = false;
+        } else if (start) {
+          fetch = it->second;
+          fetch->started = true;
+        } else {
+          return nullptr;
+        }
+      } else {
+        std::lock_guard fl(it->second->mu);
+        if (!(it->second->done && it->second->error)) fetch = it->second;  // a failed fetch is not reused
+        start = false;
+      }
     }
     if (!fetch) {
       if (!start) return nullptr;
@@ -214,8 +271,6 @@ std::shared_ptr<ChunkFetch> ReadPath::fetch_chunk(uint32_t index, const FileVers
       s_.chunks[index] = fetch;
       while (s_.chunks.size() > kRecentChunks) s_.chunks.erase(s_.chunks.begin());
       start = true;
-    } else {
-      start = false;
     }
   }
   if (!start) {
@@ -223,9 +278,13 @@ std::shared_ptr<ChunkFetch> ReadPath::fetch_chunk(uint32_t index, const FileVers
     if (!fetch->cv.wait_until(fl, deadline_, [&] { return fetch->done; })) return nullptr;
     return fetch;
   }
+  run_fetch(index, fetch, for_prefetch);
+  return fetch;
+}
 
-  const uint32_t length = cache_->chunk_length(want.size, index);
-  auto data = std::make_shared<std::vector<char>>(length);
+void ReadPath::run_fetch(uint32_t index, const std::shared_ptr<ChunkFetch>& fetch, bool for_prefetch) {
+  const uint32_t length = cache_->chunk_length(fetch->wanted.size, index);
+  auto data = BufferPool::chunks().take(length);
   auto r = from_origins(uint64_t{index} * cache_->chunk_size(), std::span<char>(data->data(), data->size()));
   {
     std::lock_guard fl(fetch->mu);
@@ -242,7 +301,7 @@ std::shared_ptr<ChunkFetch> ReadPath::fetch_chunk(uint32_t index, const FileVers
   if (!r) {
     std::lock_guard lock(s_.mu);
     if (auto it = s_.chunks.find(index); it != s_.chunks.end() && it->second == fetch) s_.chunks.erase(it);
-    return fetch;
+    return;
   }
   cache_->note_miss(r->bytes);
   // Cache only a complete chunk of the version that was actually read; a short read
@@ -250,7 +309,6 @@ std::shared_ptr<ChunkFetch> ReadPath::fetch_chunk(uint32_t index, const FileVers
   if (r->bytes == cache_->chunk_length(r->attr.size, index) && r->bytes > 0) {
     cache_->store(fetch->served, index, data, for_prefetch);
   }
-  return fetch;
 }
 
 bool ReadPath::from_any_cached(uint32_t index, uint32_t from, std::span<char> part) {
@@ -323,7 +381,92 @@ Result<size_t> ReadPath::read(uint64_t offset, std::span<char> buf) {
     if (*r < n) break;
   }
   s_.next_offset.store(offset + done, std::memory_order_relaxed);
+  if (seq && offset + done > chunk && offset + done < size) {
+    const auto at = static_cast<uint32_t>((offset + done) / chunk);
+    const auto last = static_cast<uint32_t>((size - 1) / chunk);
+    extend_prefetch(at, std::min(last, at + kPrefetchChunks));
+  }
   return done;
+}
+
+bool ReadPath::run_reserved(uint32_t index) {
+  std::shared_ptr<ChunkFetch> fetch;
+  {
+    std::lock_guard lock(s_.mu);
+    auto it = s_.chunks.find(index);
+    if (it == s_.chunks.end() || it->second->started) return true;  // taken over, or already there
+    fetch = it->second;
+    fetch->started = true;
+  }
+  if (d_.order.empty()) return false;
+  run_fetch(index, fetch, false);
+  std::lock_guard fl(fetch->mu);
+  return !fetch->error;
+}
+
+// Prefetch reserves the chunks ahead of the reader in s_.chunks (not yet started), and
+// one background job per open file fetches them in order. A reader that arrives at a
+// reserved chunk waits for it instead of fetching it itself, so the origin sees one
+// sequential stream even when the kernel's readahead requests arrive out of order on
+// several FUSE threads (an SFTP pipeline, or an HTTP readahead window, would
+// otherwise be thrown away and restarted).
+void ReadPath::extend_prefetch(uint32_t at, uint32_t until) {
+  const FileVersion want = selected_version();
+  std::vector<std::shared_ptr<ChunkFetch>> abandoned;
+  {
+    std::lock_guard lock(s_.mu);
+    // A reader that left the prefetched range (a seek) restarts the prefetch where it
+    // is; one that only overtook the job takes over the chunks it reaches (fetch_chunk).
+    if (at + 1 < s_.prefetch_next || at >= s_.prefetch_until) {
+      abandoned = take_reserved(s_);
+      s_.prefetch_next = at + 1;
+    }
+    for (uint32_t index = s_.prefetch_next; index <= until; ++index) {
+      if (s_.chunks.count(index) != 0 || cache_->contains(want, index)) continue;
+      auto reserved = std::make_shared<ChunkFetch>();
+      reserved->started = false;
+      reserved->wanted = want;
+      s_.chunks.emplace(index, std::move(reserved));
+    }
+    while (s_.chunks.size() > kRecentChunks) s_.chunks.erase(s_.chunks.begin());
+    s_.prefetch_until = until;
+    if (s_.prefetch_running || s_.prefetch_next > s_.prefetch_until) {
+      release_reserved(s_, abandoned);
+      return;
+    }
+    s_.prefetch_running = true;
+  }
+  release_reserved(s_, abandoned);
+  Federation& f = f_;
+  std::shared_ptr<FileSession> session = s_.shared_from_this();
+  auto give_up = [](FileSession& s) {
+    std::vector<std::shared_ptr<ChunkFetch>> abandoned;
+    {
+      std::lock_guard lock(s.mu);
+      s.prefetch_running = false;
+      abandoned = take_reserved(s);
+    }
+    release_reserved(s, abandoned);
+  };
+  bool queued = f.prefetch_.submit([&f, session, give_up] {
+    for (;;) {
+      uint32_t index = 0;
+      {
+        std::lock_guard lock(session->mu);
+        if (session->prefetch_next > session->prefetch_until) {
+          session->prefetch_running = false;
+          return;
+        }
+        index = session->prefetch_next++;
+      }
+      // A fresh decision per chunk: an origin that failed meanwhile is skipped.
+      if (session->closed.load() || f.prefetch_.stopping() || !ReadPath(f, *session).run_reserved(index)) {
+        give_up(*session);  // the reader fetches (and reports) the rest itself
+        return;
+      }
+    }
+  });
+  if (!queued) give_up(s_);
 }
 
 Result<uint64_t> ReadPath::prefetch(const std::function<void(uint64_t, uint64_t)>& progress) {

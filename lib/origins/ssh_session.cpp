@@ -146,6 +146,10 @@ Status SshSession::open(Deadline deadline) {
   ssh_options_set(ssh_, SSH_OPTIONS_PROCESS_CONFIG, &no);
   ssh_options_set(ssh_, SSH_OPTIONS_KNOWNHOSTS, params_.known_hosts.c_str());
   ssh_options_set(ssh_, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, "/dev/null");
+  // Read requests go out in bursts of small packets; with Nagle's algorithm each burst
+  // after the first waits for the server's (delayed) ACK, and the pipe runs dry.
+  int nodelay = 1;
+  ssh_options_set(ssh_, SSH_OPTIONS_NODELAY, &nodelay);
   // AES-GCM first: with AES-NI it is the cheapest cipher, and bulk reads are CPU-bound.
   const char* ciphers = "aes128-gcm@openssh.com,aes256-gcm@openssh.com,chacha20-poly1305@openssh.com,aes128-ctr,aes256-ctr";
   ssh_options_set(ssh_, SSH_OPTIONS_CIPHERS_C_S, ciphers);

@@ -11,6 +11,7 @@
 // Origins that must vanish live on a tmpfs that is lazily unmounted (root only).
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -920,4 +921,114 @@ TEST_CASE("cache prefetch prints progress only on a terminal and a summary or JS
   } else {
     WARN("script(1) not installed: the terminal case is not checked");
   }
+}
+
+// Background prefetch: a reader that streams past its first chunk gets the next
+// chunks (8) fetched ahead of it into the cache while it is still reading; one that
+// reads only a file's head (a tag scanner) fetches nothing beyond what it read.
+TEST_CASE("cache: a streaming reader's next chunks are fetched ahead of it, a head-only reader's are not",
+          "[cache][prefetch]") {
+  Fixture f({{"a", 1}}, cache_toml("1"));
+  const std::string stream = random_bytes(24 * kMiB, 211);
+  const std::string tagged = random_bytes(24 * kMiB, 212);
+  write_file(f.origin_dir("a") + "/Album/01 stream.flac", stream);
+  write_file(f.origin_dir("a") + "/Album/02 tagged.flac", tagged);
+  f.mount();
+  auto chunks_of = [&](const std::string& rel) {
+    return catalog_rows(cache_dir(f), "path = '/Album/" + rel + "'").size();
+  };
+
+  // The head of one file, as a tag reader does: 64 KiB at offset 0, then close.
+  {
+    const std::string path = f.in_mount("Album/02 tagged.flac");
+    int fd = ::open(path.c_str(), O_RDONLY);
+    REQUIRE(fd >= 0);
+    std::string head(64 * 1024, '\0');
+    CHECK(::pread(fd, head.data(), head.size(), 0) == static_cast<ssize_t>(head.size()));
+    ::close(fd);
+    CHECK(head == tagged.substr(0, head.size()));
+  }
+
+  // The first 2 MiB of the other, in 128 KiB reads, with the file kept open.
+  const std::string path = f.in_mount("Album/01 stream.flac");
+  int fd = ::open(path.c_str(), O_RDONLY);
+  REQUIRE(fd >= 0);
+  std::string got(2 * kMiB, '\0');
+  for (size_t off = 0; off < got.size(); off += 128 * 1024) {
+    REQUIRE(::pread(fd, got.data() + off, 128 * 1024, static_cast<off_t>(off)) == 128 * 1024);
+  }
+  CHECK(same_bytes(got, stream.substr(0, got.size())));
+
+  // The chunks ahead arrive in the cache without further reads: at least 8 beyond the
+  // 2 MiB read, and not the whole file (the kernel's own readahead adds a chunk or two).
+  size_t ahead = 0;
+  CHECK(wait_until([&] { return (ahead = chunks_of("01 stream.flac")) >= 2 + 8; }, 20s));
+  wait_cache_settled(f, -1);
+  ahead = chunks_of("01 stream.flac");
+  INFO("chunks of the streamed file cached after reading 2 MiB: " << ahead);
+  CHECK(ahead >= 10);
+  CHECK(ahead <= 14);
+  const size_t head_chunks = chunks_of("02 tagged.flac");
+  INFO("chunks of the head-only file: " << head_chunks);
+  CHECK(head_chunks <= 1);
+
+  // The rest of the stream is correct, partly from the cache and partly fetched now.
+  std::string rest(stream.size() - got.size(), '\0');
+  size_t done = 0;
+  while (done < rest.size()) {
+    ssize_t n = ::pread(fd, rest.data() + done, std::min<size_t>(kMiB, rest.size() - done),
+                        static_cast<off_t>(got.size() + done));
+    REQUIRE(n > 0);
+    done += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  CHECK(same_bytes(rest, stream.substr(got.size())));
+  wait_cache_settled(f, -1);
+  CHECK(chunks_of("01 stream.flac") == 24);
+}
+
+// A reader that closes its file mid-stream, and a daemon stopped while a prefetch
+// runs, leave nothing behind: the prefetch stops, and the daemon exits promptly.
+TEST_CASE("cache: closing a streamed file stops its prefetch and the daemon stops cleanly during one",
+          "[cache][prefetch]") {
+  Fixture f({{"a", 1}}, cache_toml("1"));
+  const std::string data = random_bytes(64 * kMiB, 213);
+  write_file(f.origin_dir("a") + "/big.flac", data);
+  f.mount();
+  const std::string path = f.in_mount("big.flac");
+  {
+    int fd = ::open(path.c_str(), O_RDONLY);
+    REQUIRE(fd >= 0);
+    std::string buf(2 * kMiB + 1, '\0');
+    REQUIRE(::pread(fd, buf.data(), buf.size(), 0) > static_cast<ssize_t>(kMiB));
+    ::close(fd);
+  }
+  // Closed: whatever the prefetch had reserved is dropped; at most its window lands.
+  wait_cache_settled(f, -1);
+  const size_t after_close = catalog_rows(cache_dir(f), "path = '/big.flac'").size();
+  INFO("chunks cached after reading 2 MiB and closing: " << after_close);
+  CHECK(after_close <= 14);
+
+  // Start another stream on a slowed origin (200 ms per read) and stop the daemon in
+  // the middle of its prefetch.
+  auto slowed = f.daemon().ctl({"debug-fault", "a", "slow", "200", "--data-only"});
+  INFO("debug-fault: " << slowed.err);
+  REQUIRE(slowed.exit_code == 0);
+  int fd = ::open(path.c_str(), O_RDONLY);
+  REQUIRE(fd >= 0);
+  std::string buf(kMiB, '\0');
+  for (off_t off = 16 * static_cast<off_t>(kMiB); off < 19 * static_cast<off_t>(kMiB); off += kMiB) {
+    REQUIRE(::pread(fd, buf.data(), buf.size(), off) == static_cast<ssize_t>(kMiB));
+  }
+  auto t0 = Clock::now();
+  auto r = f.daemon().ctl({"daemon", "stop"}, 30s);
+  ::close(fd);
+  INFO("daemon stop: " << r.err);
+  CHECK(r.exit_code == 0);
+  auto status = f.daemon().wait_exit(20s);
+  INFO("daemon log:\n" << f.daemon().log());
+  REQUIRE(status.has_value());
+  CHECK(WIFEXITED(*status));
+  CHECK(WEXITSTATUS(*status) == 0);
+  CHECK(seconds_since(t0) < 20.0);
 }
