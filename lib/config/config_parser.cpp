@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <spdlog/spdlog.h>
 #include <toml++/toml.h>
 
 #include "origins/origin_types.h"
@@ -328,7 +329,36 @@ Result<Config> parse_config_file(const std::string& path) {
   }
   std::ostringstream ss;
   ss << in.rdbuf();
-  return parse_config_string(ss.str(), path);
+  auto config = parse_config_string(ss.str(), path);
+  if (config) warn_if_secret_exposed(*config, path);
+  return config;
+}
+
+namespace {
+// True when a URL carries a password ("scheme://user:password@host/..."): the only
+// secret a config file can hold (credentials otherwise go by reference).
+bool url_has_password(const std::string& url) {
+  const auto scheme_end = url.find("://");
+  if (scheme_end == std::string::npos) return false;
+  const auto host_start = scheme_end + 3;
+  const auto authority_end = url.find_first_of("/?#", host_start);
+  const std::string authority = url.substr(host_start, authority_end == std::string::npos ? std::string::npos
+                                                                                        : authority_end - host_start);
+  const auto at = authority.rfind('@');
+  return at != std::string::npos && authority.substr(0, at).find(':') != std::string::npos;
+}
+}  // namespace
+
+void warn_if_secret_exposed(const Config& config, const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || (st.st_mode & (S_IRGRP | S_IROTH)) == 0) return;
+  for (const auto& o : config.origins) {
+    if (url_has_password(o.string_setting("url"))) {
+      spdlog::warn("config file {} holds a password (in the url of origin {}) and is readable by group or others "
+                   "(mode {:o}); chmod 600 it",
+                   path, o.id, st.st_mode & 0777);
+    }
+  }
 }
 
 Result<OriginConfig> parse_origin_table(const toml::table& table, const std::string& where) {

@@ -320,3 +320,48 @@ TEST_CASE("http: a file that changed on the server after listing is never read a
   CHECK(status_of(f, "disk") == "healthy");
   CHECK(f.daemon().running());
 }
+
+TEST_CASE("http: a password in the url is sent but never shown, and a config readable by others draws a warning",
+          "[http]") {
+  require_fuse();
+  const std::string password = "PaSsWoRd-5e1f0c2a-do-not-leak";
+  NginxServer web;
+  write_file(web.root() + "/music/A/x.flac", random_bytes(300000, 61));
+  std::string url = web.url("music/");
+  REQUIRE(url.rfind("http://", 0) == 0);
+  url.insert(7, "listener:" + password + "@");
+  Fixture f({{"disk", 2}});
+  f.write_config(f.default_config() + "\n[[origins]]\nid = \"web\"\norigin_type = \"http\"\npriority = 1\nurl = \"" + url +
+                 "\"\n" + kHealth);
+  ::chmod(f.config_path().c_str(), 0644);
+  f.mount();
+  REQUIRE(visible(f, "A/x.flac"));
+  REQUIRE(read_all(f.in_mount("A/x.flac")).ok);
+  REQUIRE(wait_status(f, "web", "healthy"));
+
+  const std::string log = f.daemon().log();
+  INFO("daemon log:\n" << log);
+  CHECK(log.find("config file " + f.config_path() + " holds a password (in the url of origin web)") !=
+        std::string::npos);
+  CHECK(log.find("chmod 600") != std::string::npos);
+
+  std::vector<std::pair<std::string, std::string>> outputs;
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"--json", "status"}, {"status"}, {"--json", "origins", "list"}, {"origins", "list"},
+        {"--json", "route-explain", f.in_mount("A/x.flac")}, {"--json", "health"}, {"--json", "events"}}) {
+    auto r = f.daemon().ctl(args);
+    outputs.emplace_back(args.back(), r.out + r.err);
+  }
+  outputs.emplace_back("daemon log", log);
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(f.daemon().state_dir(), ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_regular_file()) outputs.emplace_back(it->path().string(), read_file(it->path().string()));
+  }
+  for (const auto& [what, text] : outputs) {
+    INFO("in " << what);
+    CHECK(text.find(password) == std::string::npos);
+  }
+  auto o = f.origin_status("web");
+  CHECK(o["location"].get<std::string>().find("listener") == std::string::npos);
+}
