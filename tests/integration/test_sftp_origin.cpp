@@ -349,3 +349,46 @@ TEST_CASE("sftp: a path that does not exist on the server is a clear error namin
   const std::string missing = sshd.dir() / "no-such-dir";
   check_refused(sshd, sshd.origin_toml("bad", 2, missing), {"does not exist", missing});
 }
+
+// The SFTP read pipeline keeps read-ahead requests in flight across reads. Reads that
+// continue a stream must use them, and reads that jump (back, forward past them, or
+// off the 64 KiB request grid) must never be answered with bytes of another offset.
+// The cache is off and the file is read with O_DIRECT, so every read below reaches
+// the origin's file at exactly that offset.
+TEST_CASE("sftp: streaming reads mixed with jumps back, forward and off the request grid return the right bytes",
+          "[sftp]") {
+  constexpr size_t kMiB = size_t{1} << 20;
+  SshdServer sshd;
+  const std::string music = sshd.dir() / "music";
+  const std::string data = random_bytes(24 * kMiB + 4321, 91);
+  write_file(music + "/long.flac", data);
+  Fixture f({}, sshd.origin_toml("remote", 1, music) + kHealth + "\n[cache]\ncontent_cache_gb = 0\n");
+  f.mount();
+  REQUIRE(visible(f, "long.flac"));
+
+  int fd = ::open(f.in_mount("long.flac").c_str(), O_RDONLY | O_DIRECT);
+  REQUIRE(fd >= 0);
+  void* mem = nullptr;
+  REQUIRE(::posix_memalign(&mem, 4096, kMiB) == 0);
+  std::unique_ptr<char, decltype(&std::free)> buf(static_cast<char*>(mem), &std::free);
+  auto check_read = [&](uint64_t offset, size_t length) {
+    INFO("read of " << length << " bytes at " << offset);
+    ssize_t n = ::pread(fd, buf.get(), length, static_cast<off_t>(offset));
+    const size_t want = offset >= data.size() ? 0 : std::min<size_t>(length, data.size() - offset);
+    REQUIRE(n == static_cast<ssize_t>(want));
+    CHECK(std::memcmp(buf.get(), data.data() + offset, want) == 0);
+  };
+
+  for (uint64_t off = 0; off < 8 * kMiB; off += kMiB) check_read(off, kMiB);  // a stream
+  check_read(2 * kMiB, kMiB);                                                  // back
+  check_read(3 * kMiB, kMiB);                                                  // a stream again
+  check_read(20 * kMiB, kMiB);                                                 // far forward
+  check_read(5 * kMiB + 4096, 256 * 1024);                                     // off the grid
+  for (uint64_t off = 5 * kMiB + 4096 + 256 * 1024; off < 12 * kMiB; off += 512 * 1024) {
+    check_read(off, 512 * 1024);                                               // streaming from there
+  }
+  check_read(24 * kMiB, kMiB);  // the short tail
+  check_read(0, 4096);          // the head again, after everything
+  ::close(fd);
+  CHECK(status_of(f, "remote") == "healthy");
+}
