@@ -183,11 +183,6 @@ std::set<std::string> list_dir(const std::string& dir) {
   return names;
 }
 
-off_t size_of(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 ? st.st_size : -1;
-}
-
 // `cache prefetch PATH --json`: REQUIREs exit 0 and returns results[0].
 json prefetch(const Fixture& f, const std::string& path) {
   auto r = f.daemon().ctl({"--json", "cache", "prefetch", path}, 60s);

@@ -32,11 +32,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-bool wait_status(const Fixture& f, const std::string& id, const std::string& want,
-                 std::chrono::milliseconds timeout = 10s) {
-  return wait_until([&] { return status_of(f, id) == want; }, timeout);
-}
-
 void wait_all_healthy(const Fixture& f, const std::vector<std::string>& ids) {
   for (const auto& id : ids) {
     INFO("origin " << id << " never became healthy");

@@ -37,25 +37,6 @@ constexpr size_t kMiB = size_t{1} << 20;
 const std::string kHealth = "\n[health]\ncheck_interval_secs = 1\ntimeout_ms = 500\nread_timeout_ms = 3000\n";
 const std::string kNoCache = "\n[cache]\ncontent_cache_gb = 0\n";
 
-bool wait_status(const Fixture& f, const std::string& id, const std::string& want,
-                 std::chrono::milliseconds timeout = 20s) {
-  return wait_until([&] { return status_of(f, id) == want; }, timeout);
-}
-
-std::string last_error_of(const Fixture& f, const std::string& id) {
-  auto o = f.origin_status(id);
-  return o.is_object() && o["last_error"].is_string() ? o["last_error"].get<std::string>() : std::string();
-}
-
-bool visible(const Fixture& f, const std::string& rel, std::chrono::milliseconds timeout = 20s) {
-  return wait_until([&] { return path_exists(f.in_mount(rel)); }, timeout);
-}
-
-off_t size_of(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 ? st.st_size : -1;
-}
-
 // Regular files below `root`, relative path -> contents.
 std::map<std::string, std::string> files_below(const std::string& root) {
   std::map<std::string, std::string> out;

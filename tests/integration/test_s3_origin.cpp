@@ -38,16 +38,6 @@ namespace {
 constexpr size_t kMiB = size_t{1} << 20;
 const char* kFastHealth = "[health]\ncheck_interval_secs = 1\nread_timeout_ms = 2000\ntimeout_ms = 500\n";
 
-std::string last_error_of(const Fixture& f, const std::string& id) {
-  auto o = f.origin_status(id);
-  return o.is_object() && o["last_error"].is_string() ? o["last_error"].get<std::string>() : std::string();
-}
-
-bool wait_status(const Fixture& f, const std::string& id, const std::string& want,
-                 std::chrono::milliseconds timeout = 15s) {
-  return wait_until([&] { return status_of(f, id) == want; }, timeout);
-}
-
 // Waits until the mount shows `rel` (the background listing has run).
 void wait_listed(const Fixture& f, const std::string& rel, std::chrono::milliseconds timeout = 30s) {
   INFO("waiting for " << rel << " to appear in the mount; daemon log:\n" << f.daemon().log());

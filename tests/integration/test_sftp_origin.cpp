@@ -36,22 +36,8 @@ namespace {
 const std::string kHealth =
     "\n[health]\ncheck_interval_secs = 1\ntimeout_ms = 1500\nread_timeout_ms = 3000\n";
 
-bool wait_status(const Fixture& f, const std::string& id, const std::string& want,
-                 std::chrono::milliseconds timeout = 20s) {
-  return wait_until([&] { return status_of(f, id) == want; }, timeout);
-}
-
-std::string last_error_of(const Fixture& f, const std::string& id) {
-  auto o = f.origin_status(id);
-  return o.is_object() && o["last_error"].is_string() ? o["last_error"].get<std::string>() : std::string();
-}
-
 uint64_t bytes_read_of(const Fixture& f, const std::string& id) {
   return f.origin_status(id)["bytes_read"].get<uint64_t>();
-}
-
-bool visible(const Fixture& f, const std::string& rel, std::chrono::milliseconds timeout = 20s) {
-  return wait_until([&] { return path_exists(f.in_mount(rel)); }, timeout);
 }
 
 // Regular files and symlinks below `root`, relative, with "/" for directories' contents.

@@ -85,30 +85,9 @@ std::string NginxServer::log() const {
 
 void NginxServer::start() {
   if (pid_ > 0) return;
-  int log_fd = ::open((dir_ / "stderr.log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    if (log_fd >= 0) {
-      ::dup2(log_fd, 1);
-      ::dup2(log_fd, 2);
-    }
-    // -e: the startup error log too, so nginx never touches /var/log/nginx.
-    ::execl(kNginx, kNginx, "-p", dir_.path().c_str(), "-c", conf_.c_str(), "-e", error_log_.c_str(),
-            static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  if (log_fd >= 0) ::close(log_fd);
-  pid_ = pid;
-  bool up = wait_until([&] {
-    int st = 0;
-    if (::waitpid(pid_, &st, WNOHANG) == pid_) {
-      pid_ = -1;
-      return true;
-    }
-    return loopback_port_accepts(port_);
-  }, std::chrono::seconds(15));
-  if (pid_ < 0 || !up) {
+  // -e: the startup error log too, so nginx never touches /var/log/nginx.
+  pid_ = spawn_logged({kNginx, "-p", dir_.path(), "-c", conf_, "-e", error_log_}, dir_ / "stderr.log");
+  if (!wait_accepting(pid_, port_)) {
     throw std::runtime_error("nginx did not start on port " + std::to_string(port_) + ": " + log() +
                              read_file(dir_ / "stderr.log"));
   }

@@ -128,28 +128,8 @@ std::string SshdServer::origin_toml(const std::string& id, int priority, const s
 
 void SshdServer::start() {
   if (pid_ > 0) return;
-  int log_fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    if (log_fd >= 0) {
-      ::dup2(log_fd, 1);
-      ::dup2(log_fd, 2);
-    }
-    ::execl(kSshd, kSshd, "-D", "-e", "-f", config_.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  if (log_fd >= 0) ::close(log_fd);
-  pid_ = pid;
-  bool up = wait_until([&] {
-    int st = 0;
-    if (::waitpid(pid_, &st, WNOHANG) == pid_) {
-      pid_ = -1;
-      return true;
-    }
-    return loopback_port_accepts(port_);
-  }, std::chrono::seconds(15));
-  if (pid_ < 0 || !up) throw std::runtime_error("sshd did not start on port " + std::to_string(port_) + ": " + log());
+  pid_ = spawn_logged({kSshd, "-D", "-e", "-f", config_}, log_path_);
+  if (!wait_accepting(pid_, port_)) throw std::runtime_error("sshd did not start on port " + std::to_string(port_) + ": " + log());
 }
 
 std::vector<int> SshdServer::processes() const {

@@ -172,6 +172,42 @@ bool loopback_port_accepts(int port) {
   return ok;
 }
 
+int spawn_logged(const std::vector<std::string>& argv, const std::string& log_path) {
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    if (log_fd >= 0) ::close(log_fd);
+    throw std::runtime_error("fork failed for " + argv.at(0));
+  }
+  if (pid == 0) {
+    if (log_fd >= 0) {
+      ::dup2(log_fd, 1);
+      ::dup2(log_fd, 2);
+    }
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+  if (log_fd >= 0) ::close(log_fd);
+  return pid;
+}
+
+bool wait_accepting(int& pid, int port, std::chrono::milliseconds timeout) {
+  bool up = wait_until(
+      [&] {
+        int st = 0;
+        if (::waitpid(pid, &st, WNOHANG) == pid) {
+          pid = -1;
+          return true;
+        }
+        return loopback_port_accepts(port);
+      },
+      timeout);
+  return up && pid > 0;
+}
+
 bool is_mounted(const std::string& path) { return is_mounted_at(path); }
 
 TempDir::TempDir() {

@@ -43,6 +43,13 @@ int free_loopback_port();
 // True when a TCP connection to 127.0.0.1:port is accepted (the server is up).
 bool loopback_port_accepts(int port);
 
+// Starts a test server: argv[0] (an absolute path) with stdout and stderr appended to
+// log_path. Returns its pid; throws when fork fails.
+int spawn_logged(const std::vector<std::string>& argv, const std::string& log_path);
+// Waits until the child `pid` accepts connections on 127.0.0.1:port. False when it
+// exited first (it is reaped and `pid` set to -1) or when `timeout` passed.
+bool wait_accepting(int& pid, int port, std::chrono::milliseconds timeout = std::chrono::seconds(15));
+
 // True when something is mounted exactly at `path` (per /proc/self/mounts).
 bool is_mounted(const std::string& path);
 

@@ -1,6 +1,7 @@
 #include "support/test_io.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -76,6 +77,24 @@ bool drop_page_cache(const std::string& path) {
 std::string status_of(const Fixture& f, const std::string& id) {
   auto o = f.origin_status(id);
   return o.is_object() ? o["status"].get<std::string>() : std::string("<missing>");
+}
+
+bool wait_status(const Fixture& f, const std::string& id, const std::string& want, std::chrono::milliseconds timeout) {
+  return wait_until([&] { return status_of(f, id) == want; }, timeout);
+}
+
+std::string last_error_of(const Fixture& f, const std::string& id) {
+  auto o = f.origin_status(id);
+  return o.is_object() && o["last_error"].is_string() ? o["last_error"].get<std::string>() : std::string();
+}
+
+bool visible(const Fixture& f, const std::string& rel, std::chrono::milliseconds timeout) {
+  return wait_until([&] { return path_exists(f.in_mount(rel)); }, timeout);
+}
+
+off_t size_of(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? st.st_size : -1;
 }
 
 }  // namespace musicfs::test

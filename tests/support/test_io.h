@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <sys/types.h>
 
 #include "support/test_env.h"
 
@@ -41,5 +42,18 @@ bool drop_page_cache(const std::string& path);
 
 // An origin's health status from `status --json`, "<missing>" when it is not there.
 std::string status_of(const Fixture& f, const std::string& id);
+
+// Polls status_of until it is `want`; false when `timeout` passed first.
+bool wait_status(const Fixture& f, const std::string& id, const std::string& want,
+                 std::chrono::milliseconds timeout = std::chrono::seconds(20));
+
+// An origin's last_error from `status --json`, "" when it has none.
+std::string last_error_of(const Fixture& f, const std::string& id);
+
+// Waits until `rel` exists in the mount (the index has it); false after `timeout`.
+bool visible(const Fixture& f, const std::string& rel, std::chrono::milliseconds timeout = std::chrono::seconds(20));
+
+// A file's size by stat(2), -1 when it cannot be stat'ed.
+off_t size_of(const std::string& path);
 
 }  // namespace musicfs::test
