@@ -71,6 +71,18 @@ std::vector<std::shared_ptr<ChunkFetch>> take_reserved(FileSession& s) {
   return taken;
 }
 
+// Drops the oldest (lowest) chunks beyond kRecentChunks (caller holds s.mu) and returns
+// those that were reserved and not started, for release_reserved: a reader may wait at
+// one, and nobody would fetch it any more.
+std::vector<std::shared_ptr<ChunkFetch>> trim_chunks(FileSession& s) {
+  std::vector<std::shared_ptr<ChunkFetch>> orphaned;
+  while (s.chunks.size() > kRecentChunks) {
+    if (!s.chunks.begin()->second->started) orphaned.push_back(s.chunks.begin()->second);
+    s.chunks.erase(s.chunks.begin());
+  }
+  return orphaned;
+}
+
 // Wakes readers that wait at reserved chunks nobody will fetch now: they fetch them
 // themselves (a failed fetch is never reused).
 void release_reserved(FileSession& s, const std::vector<std::shared_ptr<ChunkFetch>>& reserved) {
@@ -242,6 +254,7 @@ Result<OriginRead> ReadPath::from_origins(uint64_t offset, std::span<char> buf) 
 std::shared_ptr<ChunkFetch> ReadPath::fetch_chunk(uint32_t index, const FileVersion& want, bool start,
                                                   bool for_prefetch) {
   std::shared_ptr<ChunkFetch> fetch;
+  std::vector<std::shared_ptr<ChunkFetch>> orphaned;
   {
     std::lock_guard lock(s_.mu);
     auto it = s_.chunks.find(index);
@@ -269,10 +282,11 @@ std::shared_ptr<ChunkFetch> ReadPath::fetch_chunk(uint32_t index, const FileVers
       fetch = std::make_shared<ChunkFetch>();
       fetch->wanted = want;
       s_.chunks[index] = fetch;
-      while (s_.chunks.size() > kRecentChunks) s_.chunks.erase(s_.chunks.begin());
+      orphaned = trim_chunks(s_);
       start = true;
     }
   }
+  release_reserved(s_, orphaned);
   if (!start) {
     std::unique_lock fl(fetch->mu);
     if (!fetch->cv.wait_until(fl, deadline_, [&] { return fetch->done; })) return nullptr;
@@ -428,7 +442,7 @@ void ReadPath::extend_prefetch(uint32_t at, uint32_t until) {
       reserved->wanted = want;
       s_.chunks.emplace(index, std::move(reserved));
     }
-    while (s_.chunks.size() > kRecentChunks) s_.chunks.erase(s_.chunks.begin());
+    for (auto& c : trim_chunks(s_)) abandoned.push_back(std::move(c));
     s_.prefetch_until = until;
     if (s_.prefetch_running || s_.prefetch_next > s_.prefetch_until) {
       release_reserved(s_, abandoned);
