@@ -1,4 +1,5 @@
 #include "index/virtual_tree.h"
+#include "util/virtual_path.h"
 
 #include <algorithm>
 #include <bit>
@@ -147,20 +148,6 @@ struct VirtualTree::Node {
 };
 
 namespace {
-// Calls fn(component, end offset) for each component of a normalized virtual path.
-template <typename Fn>
-bool for_each_component(std::string_view path, Fn&& fn) {
-  size_t i = 0;
-  while (i < path.size()) {
-    while (i < path.size() && path[i] == '/') ++i;
-    if (i >= path.size()) break;
-    size_t j = path.find('/', i);
-    if (j == std::string_view::npos) j = path.size();
-    if (!fn(path.substr(i, j - i), j)) return false;
-    i = j;
-  }
-  return true;
-}
 
 EntryAttr directory_attr() {
   EntryAttr a;

@@ -1,4 +1,5 @@
 #include "origins/sftp_origin.h"
+#include "util/virtual_path.h"
 
 #include <pwd.h>
 #include <spdlog/spdlog.h>
@@ -40,29 +41,17 @@ using AttrPtr = std::unique_ptr<sftp_attributes_struct, AttrFree>;
 
 size_t path_key(std::string_view path) { return std::hash<std::string_view>{}(path); }
 
-bool bad_name(std::string_view name) {
-  return name.empty() || name == "." || name == ".." || name.find('/') != std::string_view::npos ||
-         name.find('\0') != std::string_view::npos;
-}
-
 // Checks a path relative to the origin root ("/A/B.flac") and strips trailing '/'.
 // Nothing that could climb out of the root gets through.
 Result<std::string> clean_relative(const std::string& origin, std::string_view path) {
   std::string out;
-  size_t i = 0;
-  while (i < path.size()) {
-    while (i < path.size() && path[i] == '/') ++i;
-    if (i >= path.size()) break;
-    size_t j = path.find('/', i);
-    if (j == std::string_view::npos) j = path.size();
-    std::string_view part = path.substr(i, j - i);
-    if (bad_name(part)) {
-      return make_error(ErrorCode::kNotFound, "origin " + origin + ": invalid path " + std::string(path), ENOENT);
-    }
+  bool ok = for_each_component(path, [&](std::string_view part, size_t) {
+    if (!is_safe_entry_name(part)) return false;
     out += '/';
     out += part;
-    i = j;
-  }
+    return true;
+  });
+  if (!ok) return make_error(ErrorCode::kNotFound, "origin " + origin + ": invalid path " + std::string(path), ENOENT);
   return out;  // "" for the root
 }
 
@@ -299,7 +288,7 @@ Status SftpOrigin::list(std::string_view under, const std::function<void(ListedE
         if (++seen % 256 == 0) guard.rearm(std::min(deadline, SteadyClock::now() + kListStep));
         std::string_view name = a->name != nullptr ? a->name : "";
         if (name == "." || name == "..") continue;
-        if (bad_name(name)) {
+        if (!is_safe_entry_name(name)) {
           spdlog::warn("origin {}: skipping an entry with an invalid name in {}", sh.id, remote);
           continue;
         }

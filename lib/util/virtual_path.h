@@ -22,4 +22,20 @@ std::string join_virtual(std::string_view parent, std::string_view name);
 // A single entry name is safe when it is not empty, ".", ".." and has no '/'.
 bool is_safe_entry_name(std::string_view name);
 
+// Calls fn(component, end offset) for each '/'-separated component of `path`, skipping
+// empty ones; stops and returns false as soon as fn does.
+template <typename Fn>
+bool for_each_component(std::string_view path, Fn&& fn) {
+  size_t i = 0;
+  while (i < path.size()) {
+    while (i < path.size() && path[i] == '/') ++i;
+    if (i >= path.size()) break;
+    size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    if (!fn(path.substr(i, j - i), j)) return false;
+    i = j;
+  }
+  return true;
+}
+
 }  // namespace musicfs
