@@ -5,7 +5,9 @@
 namespace musicfs {
 
 namespace {
-constexpr int kCatalogVersion = 1;
+// 2: chunks live in segment files (one per file version) at `offset`. The chunk
+// files of version 1 are deleted by SegmentFiles::prepare, and their rows with them.
+constexpr int kCatalogVersion = 2;
 
 const char* kSchema = R"sql(
   CREATE TABLE IF NOT EXISTS chunks (
@@ -17,6 +19,8 @@ const char* kSchema = R"sql(
     mtime_sec INTEGER NOT NULL,
     mtime_nsec INTEGER NOT NULL,
     chunk INTEGER NOT NULL,
+    segment TEXT NOT NULL,
+    offset INTEGER NOT NULL,
     length INTEGER NOT NULL,
     block_hashes BLOB NOT NULL,
     last_access_us INTEGER NOT NULL);
@@ -49,6 +53,9 @@ Result<std::unique_ptr<CacheCatalog>> CacheCatalog::open(const std::string& db_p
     return make_error(ErrorCode::kUnsupported, "content cache catalog " + db_path + " has version " +
                                                    std::to_string(*version) + ", newer than this musicfs");
   }
+  if (*version < kCatalogVersion) {
+    if (auto s = c->db_.exec("DROP TABLE IF EXISTS chunks"); !s) return s.take_error();
+  }
   if (auto s = c->db_.exec(kSchema); !s) return s.take_error();
   if (auto s = c->db_.exec("PRAGMA user_version = " + std::to_string(kCatalogVersion)); !s) return s.take_error();
   c->writes_ = std::make_unique<WriteQueue>(c->db_, "content cache catalog " + db_path);
@@ -59,8 +66,8 @@ CacheCatalog::~CacheCatalog() { writes_.reset(); }
 
 Status CacheCatalog::load(const std::function<void(ChunkRecord&&)>& sink) {
   auto st = db_.prepare(
-      "SELECT name, mount, origin, path, size, mtime_sec, mtime_nsec, chunk, length, block_hashes, last_access_us "
-      "FROM chunks");
+      "SELECT name, mount, origin, path, size, mtime_sec, mtime_nsec, chunk, segment, offset, length, block_hashes,"
+      " last_access_us FROM chunks");
   if (!st) return st.take_error();
   for (;;) {
     auto row = st->step();
@@ -75,9 +82,11 @@ Status CacheCatalog::load(const std::function<void(ChunkRecord&&)>& sink) {
     r.version.mtime_sec = st->int_at(5);
     r.version.mtime_nsec = static_cast<uint32_t>(st->int_at(6));
     r.index = static_cast<uint32_t>(st->int_at(7));
-    r.length = static_cast<uint32_t>(st->int_at(8));
-    r.block_hashes = decode_hashes(st->blob_at(9));
-    r.last_access_us = st->int_at(10);
+    r.segment = st->text_at(8);
+    r.offset = static_cast<uint64_t>(st->int_at(9));
+    r.length = static_cast<uint32_t>(st->int_at(10));
+    r.block_hashes = decode_hashes(st->blob_at(11));
+    r.last_access_us = st->int_at(12);
     sink(std::move(r));
   }
 }
@@ -85,14 +94,15 @@ Status CacheCatalog::load(const std::function<void(ChunkRecord&&)>& sink) {
 void CacheCatalog::insert(const ChunkRecord& r) {
   writes_->enqueue([r](SqliteDb& db) {
     auto st = db.prepare(
-        "INSERT OR REPLACE INTO chunks(name, mount, origin, path, size, mtime_sec, mtime_nsec, chunk, length,"
-        " block_hashes, last_access_us) VALUES(?,?,?,?,?,?,?,?,?,?,?)");
+        "INSERT OR REPLACE INTO chunks(name, mount, origin, path, size, mtime_sec, mtime_nsec, chunk, segment,"
+        " offset, length, block_hashes, last_access_us) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)");
     if (!st) return;
     std::string blob = encode_hashes(r.block_hashes);
     (void)st->bind(1, r.name).bind(2, r.version.mount).bind(3, r.version.origin).bind(4, r.version.path)
         .bind(5, static_cast<int64_t>(r.version.size)).bind(6, r.version.mtime_sec)
-        .bind(7, int64_t{r.version.mtime_nsec}).bind(8, int64_t{r.index}).bind(9, int64_t{r.length})
-        .bind_blob(10, blob.data(), blob.size()).bind(11, r.last_access_us).run();
+        .bind(7, int64_t{r.version.mtime_nsec}).bind(8, int64_t{r.index}).bind(9, r.segment)
+        .bind(10, static_cast<int64_t>(r.offset)).bind(11, int64_t{r.length})
+        .bind_blob(12, blob.data(), blob.size()).bind(13, r.last_access_us).run();
   });
 }
 

@@ -2,8 +2,8 @@
 // The content cache's catalog: one row per complete chunk, in CACHE_DIR/cache.db
 // (SQLite, WAL). It lives beside the chunks, not in the state database, so that the
 // cache directory is self-contained: deleting it, or moving it to another disk,
-// leaves nothing dangling. A row is written only after its chunk file was renamed
-// into place, so the catalog never points at a partial chunk.
+// leaves nothing dangling. A row is written only after its chunk's bytes were
+// written to its segment file, so the catalog never points at a partial chunk.
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -21,6 +21,8 @@ struct ChunkRecord {
   std::string name;  // chunk_name(version, index)
   FileVersion version;
   uint32_t index = 0;
+  std::string segment;  // segment_name(version): the file that holds the chunk
+  uint64_t offset = 0;  // where in that file
   uint32_t length = 0;
   std::vector<uint64_t> block_hashes;  // XXH3-64 of each verification block
   int64_t last_access_us = 0;          // wall clock, for LRU order across restarts

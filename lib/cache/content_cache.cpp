@@ -52,6 +52,7 @@ Result<std::shared_ptr<ContentCache>> ContentCache::open(Options options) {
     c->lru = std::prev(cache->lru_.end());
     cache->used_bytes_ += c->record.length;
     cache->by_file_[key_of(c->record.version)].insert(c->record.name);
+    ++cache->segment_refs_[c->record.segment];
     std::string name = c->record.name;
     cache->chunks_.emplace(std::move(name), std::move(c));
   }
@@ -84,6 +85,8 @@ bool ContentCache::read(const FileVersion& v, uint32_t index, uint32_t from, std
   const std::string name = chunk_name(v, index);
   const uint32_t block = options_.block_size;
   uint32_t length = 0;
+  std::string segment;
+  uint64_t chunk_offset = 0;
   std::vector<uint64_t> hashes;
   const uint32_t b0 = from / block;
   const uint32_t b1 = static_cast<uint32_t>((from + out.size() - 1) / block);
@@ -93,6 +96,8 @@ bool ContentCache::read(const FileVersion& v, uint32_t index, uint32_t from, std
     if (it == chunks_.end()) return false;
     Chunk* c = it->second.get();
     length = c->record.length;
+    segment = c->record.segment;
+    chunk_offset = c->record.offset;
     if (uint64_t{from} + out.size() > length || b1 >= c->record.block_hashes.size()) return false;
     hashes.assign(c->record.block_hashes.begin() + b0, c->record.block_hashes.begin() + b1 + 1);
     lru_.splice(lru_.begin(), lru_, c->lru);
@@ -109,7 +114,7 @@ bool ContentCache::read(const FileVersion& v, uint32_t index, uint32_t from, std
     if (scratch.size() < range_end - range_start) scratch.resize(range_end - range_start);
     target = std::span<char>(scratch.data(), range_end - range_start);
   }
-  if (auto s = files_.read(name, range_start, target); !s) {
+  if (auto s = files_.read(segment, chunk_offset + range_start, target); !s) {
     spdlog::warn("{}; dropping the chunk", s.error().message);
     drop(name, false);
     return false;
@@ -154,6 +159,8 @@ bool ContentCache::store(const FileVersion& v, uint32_t index, std::shared_ptr<c
   job.record.name = chunk_name(v, index);
   job.record.version = v;
   job.record.index = index;
+  job.record.segment = segment_name(v);
+  job.record.offset = uint64_t{index} * options_.chunk_size;
   job.record.length = static_cast<uint32_t>(data->size());
   job.data = std::move(data);
   std::unique_lock lock(mu_);
@@ -168,6 +175,7 @@ bool ContentCache::store(const FileVersion& v, uint32_t index, std::shared_ptr<c
   }
   pending_bytes_ += job.record.length;
   queued_.insert(job.record.name);
+  ++segment_refs_[job.record.segment];
   jobs_.push_back(std::move(job));
   writer_cv_.notify_one();
   return true;
@@ -183,7 +191,7 @@ void ContentCache::writer_loop() {
   evict_if_needed();
   auto next_touch_flush = std::chrono::steady_clock::now() + kTouchFlushInterval;
   for (;;) {
-    WriteJob job;
+    Job job;
     {
       std::unique_lock lock(mu_);
       writing_ = false;
@@ -200,10 +208,14 @@ void ContentCache::writer_loop() {
       jobs_.pop_front();
       writing_ = true;
       writing_cancelled_ = false;
-      writing_key_ = key_of(job.record.version);
+      if (auto* w = std::get_if<WriteJob>(&job)) writing_key_ = key_of(w->record.version);
     }
-    write_one(std::move(job));
-    evict_if_needed();
+    if (auto* w = std::get_if<WriteJob>(&job)) {
+      write_one(std::move(*w));
+      evict_if_needed();
+    } else {
+      release(std::get<ReleaseJob>(job));
+    }
   }
 }
 
@@ -214,18 +226,16 @@ void ContentCache::write_one(WriteJob job) {
     job.record.block_hashes.push_back(XXH3_64bits(data.data() + off, std::min<size_t>(block, data.size() - off)));
   }
   job.record.last_access_us = now_us();
-  Status written = files_.write(job.record.name, std::span<const char>(data.data(), data.size()));
+  Status written = files_.write(job.record.segment, job.record.offset, std::span<const char>(data.data(), data.size()));
   std::lock_guard lock(mu_);
   pending_bytes_ -= job.record.length;
   queued_.erase(job.record.name);
   room_cv_.notify_all();
-  if (!written) {
-    spdlog::warn("{}", written.error().message);
-    return;
-  }
-  if (writing_cancelled_) {
-    // The file changed (or the cache was cleared) while this chunk waited: discard it.
-    files_.remove(job.record.name);
+  if (!written || writing_cancelled_) {
+    // A failed write may have left part of the chunk; a cancelled one (the file
+    // changed, or the cache was cleared, while it waited) all of it. Free either.
+    if (!written) spdlog::warn("{}", written.error().message);
+    release_locked(job.record.segment, job.record.offset, job.record.length);
     return;
   }
   auto c = std::make_unique<Chunk>();
@@ -234,7 +244,7 @@ void ContentCache::write_one(WriteJob job) {
   c->lru = lru_.begin();
   used_bytes_ += c->record.length;
   by_file_[key_of(c->record.version)].insert(c->record.name);
-  catalog_->insert(c->record);  // after the rename: the catalog only names complete chunks
+  catalog_->insert(c->record);  // after the write: the catalog only names complete chunks
   std::string name = c->record.name;
   chunks_.emplace(std::move(name), std::move(c));
 }
@@ -255,40 +265,112 @@ void ContentCache::evict_if_needed() {
       forget_locked(c);
     }
   }
-  for (const auto& n : victims) files_.remove(n);
   catalog_->remove(std::move(victims));
 }
 
-void ContentCache::sweep_orphans() {
-  // A kill -9 between a chunk's rename and its catalog row leaves a file nobody
-  // names; a lost or truncated file leaves a row without its chunk. Both go.
-  std::vector<std::string> orphans;
-  std::unordered_map<std::string, uint64_t> present;
-  files_.for_each([&](const std::string& name, uint64_t size) { present.emplace(name, size); });
-  std::vector<std::string> missing;
+void ContentCache::release(const ReleaseJob& job) {
+  bool unused = false;
   {
     std::lock_guard lock(mu_);
-    for (const auto& [name, size] : present) {
-      auto it = chunks_.find(name);
-      if (it == chunks_.end() && queued_.count(name) == 0) orphans.push_back(name);
-    }
-    for (auto it = chunks_.begin(); it != chunks_.end();) {
-      auto p = present.find(it->first);
-      if (p == present.end() || p->second != it->second->record.length) {
-        missing.push_back(it->first);
-        Chunk* c = it->second.get();
-        ++it;
-        forget_locked(c);
-      } else {
-        ++it;
-      }
+    unused = segment_refs_.count(job.segment) == 0;
+  }
+  // A chunk of this segment stored after this check is written by this thread, after
+  // the removal: it creates the file afresh.
+  if (unused) {
+    files_.remove(job.segment);
+    return;
+  }
+  for (const auto& [offset, length] : job.ranges) {
+    if (auto s = files_.punch(job.segment, offset, length); !s) {
+      // The bytes stay on disk until the whole segment goes; nothing reads them.
+      spdlog::warn("{}", s.error().message);
+      return;
     }
   }
-  for (const auto& n : orphans) files_.remove(n);
-  for (const auto& n : missing) files_.remove(n);
-  if (!orphans.empty() || !missing.empty()) {
-    spdlog::info("content cache {}: removed {} orphan chunk files and {} catalog rows without a valid chunk",
-                 options_.dir, orphans.size(), missing.size());
+}
+
+void ContentCache::release_locked(const std::string& segment, uint64_t offset, uint64_t length) {
+  if (auto it = segment_refs_.find(segment); it != segment_refs_.end() && --it->second == 0) segment_refs_.erase(it);
+  if (!jobs_.empty()) {
+    if (auto* last = std::get_if<ReleaseJob>(&jobs_.back()); last && last->segment == segment) {
+      last->ranges.emplace_back(offset, length);
+      return;
+    }
+  }
+  jobs_.push_back(ReleaseJob{segment, {{offset, length}}});
+  writer_cv_.notify_one();
+}
+
+template <typename Pred>
+void ContentCache::cancel_queued_locked(Pred matches) {
+  for (auto it = jobs_.begin(); it != jobs_.end();) {
+    auto* w = std::get_if<WriteJob>(&*it);
+    if (w == nullptr || !matches(w->record.version)) {
+      ++it;
+      continue;
+    }
+    pending_bytes_ -= w->record.length;
+    queued_.erase(w->record.name);
+    if (auto r = segment_refs_.find(w->record.segment); r != segment_refs_.end() && --r->second == 0) {
+      segment_refs_.erase(r);
+    }
+    it = jobs_.erase(it);
+  }
+}
+
+void ContentCache::sweep_orphans() {
+  // What a kill -9 (or a full disk) can leave: a segment file no row names, bytes in a
+  // segment between the chunks the rows name (written, but the row never added), and
+  // rows whose bytes are gone (a deleted or truncated file). All three go.
+  std::unordered_map<std::string, SegmentFiles::Info> present;
+  files_.for_each([&](const std::string& segment, const SegmentFiles::Info& info) { present.emplace(segment, info); });
+  std::vector<std::string> orphans;
+  std::vector<std::string> missing;
+  std::vector<ReleaseJob> leftovers;
+  {
+    std::lock_guard lock(mu_);
+    std::vector<Chunk*> lost;
+    std::unordered_map<std::string, std::vector<std::pair<uint64_t, uint64_t>>> held;  // segment -> chunks
+    for (const auto& [name, c] : chunks_) {
+      auto p = present.find(c->record.segment);
+      if (p == present.end() || c->record.offset + c->record.length > p->second.size) {
+        lost.push_back(c.get());
+      } else {
+        held[c->record.segment].emplace_back(c->record.offset, c->record.length);
+      }
+    }
+    for (Chunk* c : lost) {
+      missing.push_back(c->record.name);
+      forget_locked(c);
+    }
+    for (const auto& [segment, info] : present) {
+      auto h = held.find(segment);
+      if (h == held.end()) {
+        if (segment_refs_.count(segment) == 0) orphans.push_back(segment);
+        continue;
+      }
+      // Only a segment holding more blocks than its chunks need has leftovers.
+      auto& ranges = h->second;
+      uint64_t needed = 0;
+      for (const auto& r : ranges) needed += (r.second + 4095) / 4096 * 4096;
+      if (info.allocated <= needed) continue;
+      std::sort(ranges.begin(), ranges.end());
+      ReleaseJob gaps{segment, {}};
+      uint64_t at = 0;
+      for (const auto& [offset, length] : ranges) {
+        if (offset > at) gaps.ranges.emplace_back(at, offset - at);
+        at = std::max(at, offset + length);
+      }
+      if (info.size > at) gaps.ranges.emplace_back(at, info.size - at);
+      if (!gaps.ranges.empty()) leftovers.push_back(std::move(gaps));
+    }
+  }
+  for (const auto& segment : orphans) files_.remove(segment);
+  for (const auto& gaps : leftovers) release(gaps);
+  if (!orphans.empty() || !missing.empty() || !leftovers.empty()) {
+    spdlog::info("content cache {}: removed {} orphan segment files, freed bytes no row names in {} segment "
+                 "files, and dropped {} catalog rows whose bytes were gone",
+                 options_.dir, orphans.size(), leftovers.size(), missing.size());
   }
   catalog_->remove(std::move(missing));
 }
@@ -318,6 +400,7 @@ void ContentCache::forget_locked(Chunk* c) {
     if (f->second.empty()) by_file_.erase(f);
   }
   touched_.erase(name);
+  release_locked(c->record.segment, c->record.offset, c->record.length);
   chunks_.erase(name);  // destroys c
 }
 
@@ -329,7 +412,6 @@ void ContentCache::drop(const std::string& name, bool corrupt) {
     forget_locked(it->second.get());
   }
   if (corrupt) corrupt_.fetch_add(1, std::memory_order_relaxed);
-  files_.remove(name);
   catalog_->remove({name});
 }
 
@@ -338,15 +420,7 @@ void ContentCache::invalidate(const std::string& mount, const std::string& origi
   {
     std::lock_guard lock(mu_);
     FileKey key{mount, origin, path};
-    for (auto it = jobs_.begin(); it != jobs_.end();) {
-      if (key_of(it->record.version) == key) {
-        pending_bytes_ -= it->record.length;
-        queued_.erase(it->record.name);
-        it = jobs_.erase(it);
-      } else {
-        ++it;
-      }
-    }
+    cancel_queued_locked([&](const FileVersion& v) { return key_of(v) == key; });
     if (writing_ && writing_key_ == key) writing_cancelled_ = true;
     auto f = by_file_.find(key);
     if (f != by_file_.end()) {
@@ -355,7 +429,6 @@ void ContentCache::invalidate(const std::string& mount, const std::string& origi
     }
   }
   room_cv_.notify_all();
-  for (const auto& n : names) files_.remove(n);
   catalog_->remove(std::move(names));
 }
 
@@ -365,15 +438,7 @@ CacheClearResult ContentCache::clear(const std::string& mount, const std::string
   {
     std::lock_guard lock(mu_);
     auto matches = [&](const FileVersion& v) { return v.mount == mount && (origin.empty() || v.origin == origin); };
-    for (auto it = jobs_.begin(); it != jobs_.end();) {
-      if (matches(it->record.version)) {
-        pending_bytes_ -= it->record.length;
-        queued_.erase(it->record.name);
-        it = jobs_.erase(it);
-      } else {
-        ++it;
-      }
-    }
+    cancel_queued_locked(matches);
     if (writing_ && std::get<0>(writing_key_) == mount && (origin.empty() || std::get<1>(writing_key_) == origin)) {
       writing_cancelled_ = true;
     }
@@ -389,7 +454,6 @@ CacheClearResult ContentCache::clear(const std::string& mount, const std::string
     }
   }
   room_cv_.notify_all();
-  for (const auto& n : names) files_.remove(n);
   catalog_->remove(std::move(names));
   return result;
 }

@@ -8,10 +8,13 @@
 //   - Every BLOCK (64 KiB) of a chunk has an XXH3-64 checksum, kept in the catalog and
 //     verified on every read; a chunk that fails is dropped (never served) and the
 //     caller refetches it. Block-sized checksums keep a 4 KiB read from hashing a MiB.
+//   - The chunks of one version share one sparse segment file (SegmentFiles).
 //   - Writes never block a reader: store() hands the bytes to a background writer
-//     (temporary file, rename, then a catalog row) and drops them when too much is
+//     (written in place, then a catalog row) and drops them when too much is
 //     already queued. The same thread evicts least-recently-used chunks whenever the
-//     cache is over capacity_bytes, and removes orphans a crash left behind.
+//     cache is over capacity_bytes, frees the disk space of chunks that are dropped
+//     (in queue order, so a chunk freed and then stored again is never lost), and
+//     removes what a crash left behind.
 //   - One ContentCache per cache directory; several mounts may share it (the mount
 //     is part of every key). A lock file keeps a second daemon out.
 #include <atomic>
@@ -29,10 +32,11 @@
 #include <tuple>
 #include <unordered_map>
 #include <unordered_set>
+#include <variant>
 #include <vector>
 
 #include "cache/cache_catalog.h"
-#include "cache/chunk_files.h"
+#include "cache/segment_files.h"
 #include "cache/file_version.h"
 #include "util/unique_fd.h"
 
@@ -112,20 +116,34 @@ class ContentCache {
     ChunkRecord record;
     std::shared_ptr<const std::vector<char>> data;
   };
+  // Frees chunks of a segment that are no longer cached: the whole file when no
+  // chunk of it is cached or queued any more, else holes at `ranges`.
+  struct ReleaseJob {
+    std::string segment;
+    std::vector<std::pair<uint64_t, uint64_t>> ranges;  // offset, length
+  };
+  using Job = std::variant<WriteJob, ReleaseJob>;
 
   explicit ContentCache(Options options);
   static FileKey key_of(const FileVersion& v) { return {v.mount, v.origin, v.path}; }
   void writer_loop();
   void write_one(WriteJob job);
+  void release(const ReleaseJob& job);
+  // Queues the release of a chunk's bytes and drops its segment reference (lock held).
+  void release_locked(const std::string& segment, uint64_t offset, uint64_t length);
+  // Removes the queued writes that match (lock held).
+  template <typename Pred>
+  void cancel_queued_locked(Pred matches);
   void sweep_orphans();
   void evict_if_needed();
   void flush_touches();
-  // Removes a chunk from memory (lock held); the caller deletes file and row.
+  // Removes a chunk from memory and queues the release of its bytes (lock held);
+  // the caller removes its catalog row.
   void forget_locked(Chunk* c);
   void drop(const std::string& name, bool corrupt);
 
   const Options options_;
-  ChunkFiles files_;
+  SegmentFiles files_;
   std::unique_ptr<CacheCatalog> catalog_;
   UniqueFd lock_fd_;
 
@@ -135,12 +153,14 @@ class ContentCache {
   std::list<Chunk*> lru_;  // most recently used first
   std::unordered_set<std::string> touched_;
   uint64_t used_bytes_ = 0;
+  // Chunks cached or queued for writing, per segment: its file is deleted at zero.
+  std::unordered_map<std::string, uint32_t> segment_refs_;
 
   // Writer queue (guarded by mu_).
   std::condition_variable writer_cv_;
   std::condition_variable room_cv_;
   std::condition_variable idle_cv_;
-  std::deque<WriteJob> jobs_;
+  std::deque<Job> jobs_;
   std::unordered_set<std::string> queued_;  // names queued or being written
   uint64_t pending_bytes_ = 0;
   bool writing_ = false;

@@ -31,5 +31,7 @@ struct FileVersion {
 // unambiguous encoding of every field (lengths before strings), so no two
 // (file, version, chunk) triples share a name.
 std::string chunk_name(const FileVersion& v, uint32_t index);
+// The name of the cache file that holds the chunks of `v` (32 hex digits, likewise).
+std::string segment_name(const FileVersion& v);
 
 }  // namespace musicfs

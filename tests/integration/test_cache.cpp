@@ -74,30 +74,27 @@ json wait_cache_settled(const Fixture& f, long chunks, std::chrono::milliseconds
   return s;
 }
 
-// Chunk files on disk (CACHE_DIR/chunks/<2 hex>/<32 hex>): name -> size.
-std::map<std::string, uint64_t> chunk_files(const std::string& cache) {
-  std::map<std::string, uint64_t> out;
+// Segment files on disk (CACHE_DIR/segments/<2 hex>/<32 hex>, one per cached file
+// version): name -> apparent size and bytes of disk held.
+struct SegmentFile {
+  uint64_t size = 0;
+  uint64_t allocated = 0;
+};
+std::map<std::string, SegmentFile> segment_files(const std::string& cache) {
+  std::map<std::string, SegmentFile> out;
   std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(cache + "/chunks", ec); !ec && it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
-    std::error_code e2;
-    if (it->is_regular_file(e2)) out[it->path().filename().string()] = it->file_size(e2);
+  for (auto it = fs::recursive_directory_iterator(cache + "/segments", ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    struct stat st {};
+    if (::stat(it->path().c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+      out[it->path().filename().string()] = {static_cast<uint64_t>(st.st_size), static_cast<uint64_t>(st.st_blocks) * 512};
+    }
   }
   return out;
 }
 
-std::string chunk_path(const std::string& cache, const std::string& name) {
-  return cache + "/chunks/" + name.substr(0, 2) + "/" + name;
-}
-
-// Entries left in CACHE_DIR/tmp (chunks being written).
-std::vector<std::string> tmp_files(const std::string& cache) {
-  std::vector<std::string> out;
-  std::error_code ec;
-  for (auto it = fs::directory_iterator(cache + "/tmp", ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
-    out.push_back(it->path().filename().string());
-  }
-  return out;
+std::string segment_path(const std::string& cache, const std::string& segment) {
+  return cache + "/segments/" + segment.substr(0, 2) + "/" + segment;
 }
 
 std::string trim(std::string s) {
@@ -110,11 +107,13 @@ struct CatalogRow {
   std::string name, origin, path;
   uint64_t size = 0;
   uint32_t chunk = 0, length = 0;
+  std::string segment;
+  uint64_t offset = 0;
 };
 
 // Rows of the catalog matching `where` (SQL, may be empty), read with the sqlite3 CLI.
 std::vector<CatalogRow> catalog_rows(const std::string& cache, const std::string& where = "") {
-  std::string sql = "SELECT name, origin, path, size, chunk, length FROM chunks";
+  std::string sql = "SELECT name, origin, path, size, chunk, length, segment, offset FROM chunks";
   if (!where.empty()) sql += " WHERE " + where;
   sql += " ORDER BY path, chunk";
   auto r = run_program({"sqlite3", "-cmd", ".timeout 10000", "-separator", "|", cache + "/cache.db", sql});
@@ -129,28 +128,52 @@ std::vector<CatalogRow> catalog_rows(const std::string& cache, const std::string
     std::istringstream ls(line);
     std::string c;
     while (std::getline(ls, c, '|')) cols.push_back(c);
-    REQUIRE(cols.size() == 6);
+    REQUIRE(cols.size() == 8);
     rows.push_back({cols[0], cols[1], cols[2], std::stoull(cols[3]), static_cast<uint32_t>(std::stoul(cols[4])),
-                    static_cast<uint32_t>(std::stoul(cols[5]))});
+                    static_cast<uint32_t>(std::stoul(cols[5])), cols[6], std::stoull(cols[7])});
   }
   return rows;
 }
 
-// The catalog and the chunk files agree: every row names a file of its length and
-// every file is named by a row. `why` says what differs.
+// The bytes of one cached chunk, read from its segment file (empty if it is gone).
+std::string chunk_bytes(const std::string& cache, const CatalogRow& row) {
+  std::string out(row.length, '\0');
+  int fd = ::open(segment_path(cache, row.segment).c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return {};
+  ssize_t n = ::pread(fd, out.data(), out.size(), static_cast<off_t>(row.offset));
+  ::close(fd);
+  if (n != static_cast<ssize_t>(out.size())) return {};
+  return out;
+}
+
+// The catalog and the segment files agree: every row's chunk lies inside its
+// segment file, every segment file is named by a row, and no file holds more disk
+// than its rows' chunks need (evicted or never-catalogued bytes are freed). `why`
+// says what differs.
 bool catalog_matches_files(const std::string& cache, std::string& why) {
   auto rows = catalog_rows(cache);
-  auto files = chunk_files(cache);
+  auto files = segment_files(cache);
   std::ostringstream w;
-  bool ok = rows.size() == files.size();
-  if (!ok) w << rows.size() << " rows, " << files.size() << " chunk files; ";
+  bool ok = true;
+  std::map<std::string, uint64_t> needed;  // segment -> bytes of disk its rows need
   for (const auto& row : rows) {
-    auto it = files.find(row.name);
+    needed[row.segment] += (uint64_t{row.length} + 4095) / 4096 * 4096;
+    auto it = files.find(row.segment);
     if (it == files.end()) {
-      w << "row " << row.name << " (" << row.path << " chunk " << row.chunk << ") has no file; ";
+      w << "row " << row.name << " (" << row.path << " chunk " << row.chunk << ") has no segment file; ";
       ok = false;
-    } else if (it->second != row.length) {
-      w << "row " << row.name << " says " << row.length << " bytes, file has " << it->second << "; ";
+    } else if (it->second.size < row.offset + row.length) {
+      w << "row " << row.name << " ends at " << row.offset + row.length << ", its file at " << it->second.size << "; ";
+      ok = false;
+    }
+  }
+  for (const auto& [segment, file] : files) {
+    auto n = needed.find(segment);
+    if (n == needed.end()) {
+      w << "segment " << segment << " is named by no row; ";
+      ok = false;
+    } else if (file.allocated > n->second) {
+      w << "segment " << segment << " holds " << file.allocated << " bytes of disk, its rows need " << n->second << "; ";
       ok = false;
     }
   }
@@ -219,7 +242,8 @@ TEST_CASE("cache: a file read twice is fetched once and then served from the cac
   CHECK(u64(s1["fetched_bytes_per_origin"], "a") >= data.size());
   CHECK(u64(s1, "corrupt_chunks") == 0);
 
-  // On disk: four chunk files, named by the catalog, three of 1 MiB and the tail.
+  // On disk: four chunks in one segment file, named by the catalog, three of 1 MiB
+  // and the tail.
   const std::string cache = cache_dir(f);
   std::vector<CatalogRow> rows;
   REQUIRE(wait_until([&] { return (rows = catalog_rows(cache, "path = '/Album/track.flac'")).size() == 4; }, 20s));
@@ -230,11 +254,12 @@ TEST_CASE("cache: a file read twice is fetched once and then served from the cac
     CHECK(rows[i].size == data.size());
     CHECK(rows[i].length == (i < 3 ? kChunk : 12345u));
     total += rows[i].length;
-    auto bytes = read_file(chunk_path(cache, rows[i].name));
-    CHECK(same_bytes(bytes, data.substr(size_t{i} * kChunk, rows[i].length)));
+    CHECK(rows[i].segment == rows[0].segment);
+    CHECK(rows[i].offset == uint64_t{i} * kChunk);
+    CHECK(same_bytes(chunk_bytes(cache, rows[i]), data.substr(size_t{i} * kChunk, rows[i].length)));
   }
   CHECK(total == data.size());
-  CHECK(tmp_files(cache).empty());
+  CHECK(segment_files(cache).size() == 1);
 
   // The second read, with the kernel's pages of the file dropped, reaches the daemon
   // and is answered from the cache alone.
@@ -273,21 +298,23 @@ TEST_CASE("cache: a corrupted chunk is detected, dropped and refetched, and the 
   const std::string cache = cache_dir(f);
   std::vector<CatalogRow> rows;
   REQUIRE(wait_until([&] { return (rows = catalog_rows(cache, "path = '/c.flac' AND chunk = 1")).size() == 1; }, 20s));
-  const std::string victim = chunk_path(cache, rows[0].name);
-  REQUIRE(fs::file_size(victim) == kChunk);
+  const CatalogRow victim_row = rows[0];
+  const std::string victim = segment_path(cache, victim_row.segment);
+  REQUIRE(chunk_bytes(cache, victim_row) == data.substr(kChunk, kChunk));
 
   // Flip one byte in the middle of chunk 1 (in its fifth 64 KiB block).
   constexpr off_t kAt = 300000;
   {
     int fd = ::open(victim.c_str(), O_RDWR | O_CLOEXEC);
     REQUIRE(fd >= 0);
+    const auto at = static_cast<off_t>(victim_row.offset) + kAt;
     char b = 0;
-    REQUIRE(::pread(fd, &b, 1, kAt) == 1);
+    REQUIRE(::pread(fd, &b, 1, at) == 1);
     b = static_cast<char>(b ^ 0x5a);
-    REQUIRE(::pwrite(fd, &b, 1, kAt) == 1);
+    REQUIRE(::pwrite(fd, &b, 1, at) == 1);
     ::close(fd);
   }
-  REQUIRE(read_file(victim)[kAt] != data[kChunk + kAt]);
+  REQUIRE(chunk_bytes(cache, victim_row)[kAt] != data[kChunk + kAt]);
   const json before = cache_stat(f);
   CHECK(u64(before, "corrupt_chunks") == 0);
 
@@ -303,13 +330,7 @@ TEST_CASE("cache: a corrupted chunk is detected, dropped and refetched, and the 
   CHECK(u64(after["fetched_bytes_per_origin"], "a") >= u64(before["fetched_bytes_per_origin"], "a") + kChunk);
 
   // The refetched chunk is stored again under the same name, now with correct bytes.
-  bool rewritten = wait_until(
-      [&] {
-        std::error_code ec;
-        if (fs::file_size(victim, ec) != kChunk || ec) return false;
-        return read_file(victim) == data.substr(kChunk, kChunk);
-      },
-      20s);
+  bool rewritten = wait_until([&] { return chunk_bytes(cache, victim_row) == data.substr(kChunk, kChunk); }, 20s);
   CHECK(rewritten);
   wait_cache_settled(f, 3);
   std::string why;
@@ -368,7 +389,7 @@ TEST_CASE("cache: a file changed at its origin is read whole in its new version 
       [&] {
         if (!catalog_rows(cache, old_version).empty()) return false;
         return std::none_of(old_rows.begin(), old_rows.end(),
-                            [&](const CatalogRow& r) { return path_exists(chunk_path(cache, r.name)); });
+                            [&](const CatalogRow& r) { return path_exists(segment_path(cache, r.segment)); });
       },
       20s);
   INFO("old version rows left: " << catalog_rows(cache, old_version).size());
@@ -425,7 +446,7 @@ TEST_CASE("cache: under a small cap old chunks are evicted and reads stay correc
   INFO("catalog vs files: " << why);
   CHECK(consistent);
   uint64_t on_disk = 0;
-  for (const auto& [name, size] : chunk_files(cache)) on_disk += size;
+  for (const auto& [name, file] : segment_files(cache)) on_disk += file.allocated;
   CHECK(on_disk <= cap);
   CHECK(on_disk == u64(cache_stat(f), "used_bytes"));
 
@@ -468,7 +489,7 @@ TEST_CASE("cache: content_cache_gb = 0 is passthrough: reads work, nothing is ca
   CHECK(u64(s, "hits") == 0);
   CHECK(u64(s["fetched_bytes_per_origin"], "a") >= 2 * data.size());
   const std::string cache = cache_dir(f);
-  CHECK(chunk_files(cache).empty());
+  CHECK(segment_files(cache).empty());
   CHECK_FALSE(path_exists(cache + "/cache.db"));
 
   auto text = f.daemon().ctl({"cache", "stat"});
@@ -488,7 +509,7 @@ TEST_CASE("cache: content_cache_gb = 0 is passthrough: reads work, nothing is ca
   INFO("clear stderr: " << clr.err);
   CHECK(clr.exit_code == 1);
   CHECK(clr.err.find("content_cache_gb = 0") != std::string::npos);
-  CHECK(chunk_files(cache).empty());
+  CHECK(segment_files(cache).empty());
 }
 
 // 6. kill -9 while several readers fill the cache: the catalog stays intact, the
@@ -560,7 +581,6 @@ TEST_CASE("cache: after kill -9 during heavy reading the restarted daemon serves
   auto integrity = run_program({"sqlite3", "-cmd", ".timeout 10000", cache + "/cache.db", "PRAGMA integrity_check"});
   CHECK(integrity.exit_code == 0);
   CHECK(trim(integrity.out) == "ok");
-  INFO("files in cache/tmp after the kill: " << tmp_files(cache).size());
 
   f.daemon().restart();
   bool restored = wait_until(
@@ -572,8 +592,7 @@ TEST_CASE("cache: after kill -9 during heavy reading the restarted daemon serves
   INFO("daemon log:\n" << f.daemon().log());
   REQUIRE(restored);
 
-  // Swept at start: nothing half-written is left, and the catalog and the files agree.
-  CHECK(tmp_files(cache).empty());
+  // Swept at start: bytes no row names are freed, and the catalog and the files agree.
   std::string why;
   bool consistent = wait_until([&] { return catalog_matches_files(cache, why); }, 20s);
   INFO("catalog vs files: " << why);
@@ -595,7 +614,7 @@ TEST_CASE("cache: after kill -9 during heavy reading the restarted daemon serves
     }
     std::string bytes;
     try {
-      bytes = read_file(chunk_path(cache, r.name));
+      bytes = chunk_bytes(cache, r);
     } catch (const std::exception&) {
       ++bad_chunks;
       continue;
@@ -830,20 +849,20 @@ TEST_CASE("cache clear --origin drops only that origin's chunks, and an unknown 
   CHECK(bad.err.find("no origin 'nosuch'") != std::string::npos);
   CHECK(std::count(bad.err.begin(), bad.err.end(), '\n') == 1);  // one clear line
   CHECK(catalog_rows(cache).size() == 5);
-  CHECK(chunk_files(cache).size() == 5);
+  CHECK(segment_files(cache).size() == 2);
 
   auto clr = f.daemon().ctl({"cache", "clear", "--origin", "a"});
   INFO("clear --origin a: stderr " << clr.err);
   REQUIRE(clr.exit_code == 0);
   CHECK(clr.out.find("cleared 3 chunks") != std::string::npos);
   CHECK(clr.out.find("of origin a") != std::string::npos);
-  // The catalog is written before the command returns; the chunk files are gone.
+  // The catalog is written before the command returns; a's segment file is gone.
   CHECK(catalog_rows(cache, "origin = 'a'").empty());
   const auto left = catalog_rows(cache);
   REQUIRE(left.size() == 2);
   std::set<std::string> left_files, b_names;
-  for (const auto& [name, size] : chunk_files(cache)) left_files.insert(name);
-  for (const auto& r : b_rows) b_names.insert(r.name);
+  for (const auto& [name, file] : segment_files(cache)) left_files.insert(name);
+  for (const auto& r : b_rows) b_names.insert(r.segment);
   CHECK(left_files == b_names);
   const json s = cache_stat(f);
   CHECK(u64(s, "chunks") == 2);
@@ -862,7 +881,7 @@ TEST_CASE("cache clear --origin drops only that origin's chunks, and an unknown 
   CHECK(all["chunks"] == 2);
   CHECK(all["origin"].is_null());
   CHECK(catalog_rows(cache).empty());
-  CHECK(chunk_files(cache).empty());
+  CHECK(segment_files(cache).empty());
   CHECK(u64(cache_stat(f), "used_bytes") == 0);
 }
 

@@ -2,11 +2,13 @@
 // and found again after a restart. Small chunks (4 KiB, 1 KiB blocks) keep it fast.
 #include <catch2/catch.hpp>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
 
 #include "cache/content_cache.h"
+#include "state/sqlite_db.h"
 #include "unit/unit_support.h"
 
 using namespace musicfs;
@@ -40,12 +42,25 @@ std::shared_ptr<std::vector<char>> bytes(size_t n, char seed) {
   return v;
 }
 
-std::vector<std::string> chunk_files(const std::string& dir) {
+// The segment files (one per cached file version) under dir/segments.
+std::vector<std::string> segment_files(const std::string& dir) {
   std::vector<std::string> out;
-  for (const auto& e : std::filesystem::recursive_directory_iterator(dir + "/chunks")) {
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir + "/segments")) {
     if (e.is_regular_file()) out.push_back(e.path());
   }
   return out;
+}
+
+std::string segment_path(const std::string& dir, const FileVersion& v) {
+  std::string name = segment_name(v);
+  return dir + "/segments/" + name.substr(0, 2) + "/" + name;
+}
+
+// Bytes of disk a file holds (its holes hold none).
+uint64_t allocated(const std::string& file) {
+  struct stat st {};
+  REQUIRE(::stat(file.c_str(), &st) == 0);
+  return static_cast<uint64_t>(st.st_blocks) * 512;
 }
 
 void flip_byte(const std::string& file, off_t at) {
@@ -92,9 +107,9 @@ TEST_CASE("a chunk that fails its checksum is dropped, never served", "[cache]")
   auto v = version("/a.flac", kChunk);
   REQUIRE(cache->store(v, 0, bytes(kChunk, 'x')));
   cache->flush();
-  auto files = chunk_files(dir.path());
+  auto files = segment_files(dir.path());
   REQUIRE(files.size() == 1);
-  flip_byte(files[0], 3000);  // in block 2
+  flip_byte(files[0], 3000);  // chunk 0, block 2
 
   std::vector<char> head(1024);
   CHECK(cache->read(v, 0, 0, std::span<char>(head)));  // block 0 is intact
@@ -102,7 +117,8 @@ TEST_CASE("a chunk that fails its checksum is dropped, never served", "[cache]")
   CHECK_FALSE(cache->read(v, 0, 0, std::span<char>(out)));
   CHECK(cache->stats().corrupt_chunks == 1);
   CHECK_FALSE(cache->contains(v, 0));
-  CHECK(chunk_files(dir.path()).empty());
+  cache->flush();
+  CHECK(segment_files(dir.path()).empty());  // its only chunk: the file goes
   // Refetched bytes can be stored again under the same name.
   REQUIRE(cache->store(v, 0, bytes(kChunk, 'x')));
   cache->flush();
@@ -128,7 +144,7 @@ TEST_CASE("eviction keeps the cache under its cap, least recently used first", "
   CHECK(s.evictions >= 1);
   CHECK(cache->contains(v0, 0));
   CHECK_FALSE(cache->contains(v1, 0));  // the least recently used went first
-  CHECK(chunk_files(dir.path()).size() == s.chunks);
+  CHECK(segment_files(dir.path()).size() == s.chunks);  // one chunk per file here
 }
 
 TEST_CASE("invalidate drops every version of a path, and clear drops an origin", "[cache]") {
@@ -153,10 +169,73 @@ TEST_CASE("invalidate drops every version of a path, and clear drops an origin",
   CHECK(cache->contains(version("/c.flac", kChunk), 0));
   CHECK(cache->clear("/mnt", "").chunks == 1);
   CHECK(cache->stats().used_bytes == 0);
-  CHECK(chunk_files(dir.path()).empty());
+  cache->flush();
+  CHECK(segment_files(dir.path()).empty());
 }
 
-TEST_CASE("the catalog survives a restart, and orphans and temporary files are swept", "[cache]") {
+TEST_CASE("the chunks of a version share one file, and an evicted chunk becomes a hole", "[cache]") {
+  test::TempDir dir("cache");
+  auto cache = open_cache(options(dir.path(), 3 * kChunk));
+  auto v = version("/long.flac", 4 * kChunk);
+  for (uint32_t i = 0; i < 3; ++i) {
+    REQUIRE(cache->store(v, i, bytes(kChunk, static_cast<char>('a' + i))));
+    cache->flush();
+  }
+  REQUIRE(segment_files(dir.path()) == std::vector<std::string>{segment_path(dir.path(), v)});
+  const std::string file = segment_path(dir.path(), v);
+  CHECK(std::filesystem::file_size(file) == 3 * kChunk);
+  CHECK(allocated(file) >= 3 * kChunk);
+
+  // A fourth chunk is over the cap: chunk 0, the least recently used, is evicted.
+  REQUIRE(cache->store(v, 3, bytes(kChunk, 'd')));
+  cache->flush();
+  CHECK_FALSE(cache->contains(v, 0));
+  CHECK(cache->stats().used_bytes <= 3 * kChunk);
+  CHECK(allocated(file) <= cache->stats().used_bytes);  // its blocks were freed
+  std::vector<char> out(kChunk);
+  for (uint32_t i = 1; i < 4; ++i) {
+    if (!cache->contains(v, i)) continue;
+    REQUIRE(cache->read(v, i, 0, std::span<char>(out)));
+    CHECK(out == *bytes(kChunk, static_cast<char>('a' + i)));
+  }
+}
+
+TEST_CASE("the catalog survives a restart, and what a crash leaves is swept", "[cache]") {
+  test::TempDir dir("cache");
+  auto v = version("/a.flac", 3 * kChunk);
+  {
+    auto cache = open_cache(options(dir.path()));
+    REQUIRE(cache->store(v, 0, bytes(kChunk, 'r')));
+    REQUIRE(cache->store(v, 1, bytes(kChunk, 's')));
+    cache->flush();
+  }
+  // What a kill -9 can leave: a segment file no catalog row names, and bytes of a
+  // chunk written into a segment whose catalog row was never added (chunk 2 of v).
+  const std::string orphan = dir.write("segments/ff/ff000000000000000000000000000000", std::string(kChunk, 'o'));
+  const std::string file = segment_path(dir.path(), v);
+  {
+    int fd = ::open(file.c_str(), O_WRONLY);
+    REQUIRE(fd >= 0);
+    std::string partial(kChunk, 'p');
+    REQUIRE(::pwrite(fd, partial.data(), partial.size(), 2 * kChunk) == kChunk);
+    ::close(fd);
+  }
+  REQUIRE(allocated(file) >= 3 * kChunk);
+
+  auto cache = open_cache(options(dir.path()));
+  CHECK(cache->cached_bytes(v) == 2 * kChunk);
+  CHECK_FALSE(cache->contains(v, 2));
+  std::vector<char> out(kChunk);
+  REQUIRE(cache->read(v, 1, 0, std::span<char>(out)));
+  CHECK(out == *bytes(kChunk, 's'));
+  cache->flush();
+  REQUIRE(test::poll_until([&] { return !std::filesystem::exists(orphan); }));
+  CHECK(allocated(file) <= 2 * kChunk);  // chunk 2's bytes were freed
+  REQUIRE(cache->read(v, 0, 0, std::span<char>(out)));
+  CHECK(out == *bytes(kChunk, 'r'));
+}
+
+TEST_CASE("a row whose bytes are gone is dropped at start", "[cache]") {
   test::TempDir dir("cache");
   auto v = version("/a.flac", 2 * kChunk);
   {
@@ -165,23 +244,40 @@ TEST_CASE("the catalog survives a restart, and orphans and temporary files are s
     REQUIRE(cache->store(v, 1, bytes(kChunk, 's')));
     cache->flush();
   }
-  // What a kill -9 can leave: a chunk renamed into place without its catalog row, and
-  // a half-written temporary file.
-  dir.write("cache-orphan-src", std::string(kChunk, 'o'));
-  std::filesystem::create_directories(dir.path() + "/chunks/ff");
-  std::filesystem::rename(dir / "cache-orphan-src", dir.path() + "/chunks/ff/ff000000000000000000000000000000");
-  dir.write("tmp/abc.1.2", "partial");
-  auto files = chunk_files(dir.path());
-  REQUIRE(files.size() == 3);
-
+  REQUIRE(::truncate(segment_path(dir.path(), v).c_str(), kChunk + 10) == 0);  // chunk 1 cut short
   auto cache = open_cache(options(dir.path()));
-  CHECK(cache->cached_bytes(v) == 2 * kChunk);
-  std::vector<char> out(kChunk);
-  REQUIRE(cache->read(v, 1, 0, std::span<char>(out)));
-  CHECK(out == *bytes(kChunk, 's'));
-  CHECK_FALSE(std::filesystem::exists(dir / "tmp/abc.1.2"));
   cache->flush();
-  REQUIRE(test::poll_until([&] { return chunk_files(dir.path()).size() == 2; }));
+  REQUIRE(test::poll_until([&] { return !cache->contains(v, 1); }));
+  CHECK(cache->contains(v, 0));
+  CHECK(cache->stats().used_bytes == kChunk);
+}
+
+TEST_CASE("a cache of the chunk-file layout (catalog version 1) is discarded, not misread", "[cache]") {
+  test::TempDir dir("cache");
+  dir.write("chunks/ab/ab000000000000000000000000000000", std::string(kChunk, 'x'));
+  dir.write("tmp/ab.1.2", "partial");
+  {
+    auto db = SqliteDb::open(dir / "cache.db");
+    REQUIRE(db.ok());
+    REQUIRE(db->exec("CREATE TABLE chunks (name TEXT PRIMARY KEY, mount TEXT, origin TEXT, path TEXT, size INTEGER,"
+                     " mtime_sec INTEGER, mtime_nsec INTEGER, chunk INTEGER, length INTEGER, block_hashes BLOB,"
+                     " last_access_us INTEGER)")
+                .ok());
+    REQUIRE(db->exec("INSERT INTO chunks VALUES('ab000000000000000000000000000000', '/mnt', 'nas', '/a.flac', 4096, 1000,"
+                     " 0, 0, 4096, x'00', 1)")
+                .ok());
+    REQUIRE(db->exec("PRAGMA user_version = 1").ok());
+  }
+  auto cache = open_cache(options(dir.path()));
+  CHECK(cache->stats().chunks == 0);
+  CHECK_FALSE(std::filesystem::exists(dir / "chunks"));
+  CHECK_FALSE(std::filesystem::exists(dir / "tmp"));
+  // And it works as a cache of the new layout.
+  auto v = version("/a.flac", kChunk);
+  REQUIRE(cache->store(v, 0, bytes(kChunk, 'n')));
+  cache->flush();
+  std::vector<char> out(kChunk);
+  REQUIRE(cache->read(v, 0, 0, std::span<char>(out)));
 }
 
 TEST_CASE("a second cache on the same directory is refused", "[cache]") {
