@@ -14,6 +14,15 @@ struct ReadaheadFile::Pending {
   bool done = false;
   bool ok = false;
   std::vector<char> data;
+  std::thread thread;  // joined by whoever removes this from pending_
+
+  bool finished() {
+    std::lock_guard lock(mu);
+    return done;
+  }
+  void join() {
+    if (thread.joinable()) thread.join();
+  }
 };
 
 ReadaheadFile::ReadaheadFile(RangeFetch fetch, std::optional<uint64_t> size, std::string what,
@@ -23,15 +32,16 @@ ReadaheadFile::ReadaheadFile(RangeFetch fetch, std::optional<uint64_t> size, std
 }
 
 ReadaheadFile::~ReadaheadFile() {
-  if (pending_thread_.joinable()) pending_thread_.join();
+  for (auto& p : pending_) p->join();
 }
 
 size_t ReadaheadFile::buffered_bytes() const {
   std::lock_guard lock(mu_);
-  size_t n = window_data_.size() + spare_.capacity();
-  if (pending_) {
-    std::lock_guard plock(pending_->mu);
-    n += pending_->done ? pending_->data.size() : pending_->length;
+  size_t n = window_data_.size();
+  for (const auto& spare : spares_) n += spare.capacity();
+  for (const auto& p : pending_) {
+    std::lock_guard plock(p->mu);
+    n += p->done ? p->data.size() : p->length;
   }
   return n;
 }
@@ -51,21 +61,24 @@ size_t ReadaheadFile::copy_from_window(uint64_t pos, std::span<char> out) const 
 }
 
 Result<bool> ReadaheadFile::adopt_pending(uint64_t pos, Deadline deadline) {
-  if (!pending_ || pos < pending_->offset || pos >= pending_->offset + pending_->length) return false;
+  if (pending_.empty()) return false;
+  std::shared_ptr<Pending> p = pending_.front();
+  if (pos < p->offset || pos >= p->offset + p->length) return false;
   {
-    std::unique_lock plock(pending_->mu);
-    if (!pending_->cv.wait_until(plock, deadline, [&] { return pending_->done; })) {
+    std::unique_lock plock(p->mu);
+    if (!p->cv.wait_until(plock, deadline, [&] { return p->done; })) {
       return make_error(ErrorCode::kTimedOut, what_ + ": read ahead of offset " + std::to_string(pos) +
                                                   " still running at the deadline", ETIMEDOUT);
     }
   }
-  pending_thread_.join();
-  std::shared_ptr<Pending> p = std::move(pending_);
+  p->join();
+  pending_.pop_front();
   // A failed background fetch is not reported: the caller fetches the range itself
-  // and reports what that fetch says, with the current read's deadline.
+  // and reports what that fetch says, with the current read's deadline. The windows
+  // after it no longer continue the current one; start_pending drops them.
   if (!p->ok || pos >= p->offset + p->data.size()) return false;
   window_offset_ = p->offset;
-  spare_ = std::move(window_data_);
+  spares_.push_back(std::move(window_data_));
   window_data_ = std::move(p->data);
   return true;
 }
@@ -73,41 +86,56 @@ Result<bool> ReadaheadFile::adopt_pending(uint64_t pos, Deadline deadline) {
 void ReadaheadFile::grow_window() { window_ = std::min(window_ * 2, std::max(options_.max_window, window_)); }
 
 void ReadaheadFile::start_pending(Millis budget) {
-  uint64_t start = window_offset_ + window_data_.size();
-  if (window_data_.empty() || (size_ && start >= *size_)) return;
-  if (pending_) {
-    std::unique_lock plock(pending_->mu);
-    if (pending_->offset == start) return;  // already on its way
-    if (!pending_->done) return;            // a stale fetch still running: one at a time
-    plock.unlock();
-    pending_thread_.join();
-    pending_.reset();
+  const uint64_t window_end = window_offset_ + window_data_.size();
+  if (window_data_.empty() || (size_ && window_end >= *size_)) return;
+  // Windows that do not continue the current one are stale (a seek, a failed window):
+  // dropped once they have finished. One still running keeps new ones from starting,
+  // so a reader that jumps around never has more than max_pending fetches going.
+  uint64_t expected = window_end;
+  bool stale = false;
+  for (const auto& p : pending_) {
+    if (p->offset != expected) stale = true;
+    expected = p->offset + p->length;
   }
-  size_t length = window_;
-  if (size_) length = static_cast<size_t>(std::min<uint64_t>(length, *size_ - start));
-  auto p = std::make_shared<Pending>();
-  p->offset = start;
-  p->length = length;
-  // Reuse the last consumed window's memory: a fresh multi-MiB vector per window is a
-  // new mapping, zeroed and faulted in page by page, which costs a steady stream.
-  p->data = std::move(spare_);
-  spare_.clear();
-  grow_window();
-  pending_ = p;
-  Deadline deadline = SteadyClock::now() + budget;
-  pending_thread_ = std::thread([this, p, deadline] {
-    // Only this thread touches p->data until `done` is set (under p->mu).
-    std::vector<char>& data = p->data;
-    data.resize(p->length);
-    auto r = fetch_(p->offset, std::span<char>(data.data(), data.size()), deadline);
-    std::lock_guard plock(p->mu);
-    if (r) {
-      data.resize(*r);
-      p->ok = true;
+  if (stale) {
+    for (const auto& p : pending_) {
+      if (!p->finished()) return;
     }
-    p->done = true;
-    p->cv.notify_all();
-  });
+    for (auto& p : pending_) p->join();
+    pending_.clear();
+  }
+  uint64_t start = pending_.empty() ? window_end : pending_.back()->offset + pending_.back()->length;
+  const Deadline deadline = SteadyClock::now() + budget;
+  while (pending_.size() < std::max<size_t>(options_.max_pending, 1) && !(size_ && start >= *size_)) {
+    size_t length = window_;
+    if (size_) length = static_cast<size_t>(std::min<uint64_t>(length, *size_ - start));
+    auto p = std::make_shared<Pending>();
+    p->offset = start;
+    p->length = length;
+    // Reuse a consumed window's memory: a fresh multi-MiB vector per window is a new
+    // mapping, zeroed and faulted in page by page, which costs a steady stream.
+    if (!spares_.empty()) {
+      p->data = std::move(spares_.back());
+      spares_.pop_back();
+    }
+    grow_window();
+    p->thread = std::thread([this, raw = p.get(), deadline] {
+      // Only this thread touches raw->data until `done` is set (under raw->mu); raw
+      // lives until the thread is joined.
+      std::vector<char>& data = raw->data;
+      data.resize(raw->length);
+      auto r = fetch_(raw->offset, std::span<char>(data.data(), data.size()), deadline);
+      std::lock_guard plock(raw->mu);
+      if (r) {
+        data.resize(*r);
+        raw->ok = true;
+      }
+      raw->done = true;
+      raw->cv.notify_all();
+    });
+    start += length;
+    pending_.push_back(std::move(p));
+  }
 }
 
 Result<size_t> ReadaheadFile::read(uint64_t offset, std::span<char> buf, Deadline deadline) {
@@ -127,7 +155,7 @@ Result<size_t> ReadaheadFile::read(uint64_t offset, std::span<char> buf, Deadlin
   } else {
     streak_ = 0;
     window_ = std::max<size_t>(options_.initial_window, 1);
-    std::vector<char>().swap(spare_);  // a random reader needs no second window
+    spares_.clear();  // a random reader needs no windows in reserve
   }
 
   size_t done = 0;

@@ -9,16 +9,21 @@
 //   - A read that continues the last one starts a window: the fetch covers
 //     `initial_window` bytes (or the read, if larger), and each further window
 //     doubles, up to `max_window`.
-//   - With `background`, the next window is fetched on a helper thread as soon as the
-//     current one starts being consumed, so a steady reader finds its bytes waiting.
+//   - With `background`, the next `max_pending` windows are fetched on helper
+//     threads as soon as the current one starts being consumed, so a steady reader
+//     finds its bytes waiting, and the server always has the next request in hand
+//     when it finishes one (with a single window in flight, it sat idle for a
+//     request's setup time between windows).
 //
-// Memory per open file is bounded by 2 * max_window (the window being consumed plus
-// the one in flight, whose buffer is the one consumed before). At most one background fetch runs at a time; the destructor
-// waits for it, and it is bounded by the same time budget as the read that started it.
+// Memory per open file is bounded by (1 + max_pending) * max_window: the window being
+// consumed plus those in flight (which reuse the memory of consumed ones). The
+// destructor waits for the fetches in flight; each is bounded by the same time
+// budget as the read that started it.
 // Reads of one file are serialised (a reader that cannot get the file before its
 // deadline fails with kTimedOut), which is what a sequential stream needs anyway.
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -39,8 +44,10 @@ using RangeFetch = std::function<Result<size_t>(uint64_t offset, std::span<char>
 struct ReadaheadOptions {
   size_t initial_window = size_t{1} << 20;
   size_t max_window = size_t{8} << 20;
-  // Fetch the next window on a helper thread; off in tests that want a fixed order.
+  // Fetch the next windows on helper threads; off in tests that want a fixed order.
   bool background = true;
+  // Windows fetched ahead at once, each on its own connection.
+  size_t max_pending = 2;
   // How far a read may start from where the last one ended and still count as
   // sequential: the kernel's readahead and the content cache's chunk fetches run in
   // parallel on several FUSE threads, so a stream arrives slightly out of order.
@@ -58,7 +65,7 @@ class ReadaheadFile : public OriginFile {
 
   Result<size_t> read(uint64_t offset, std::span<char> buf, Deadline deadline) override;
 
-  // Bytes held in memory now (current window plus the one in flight), for tests.
+  // Bytes held in memory now (current window plus those in flight), for tests.
   size_t buffered_bytes() const;
 
  private:
@@ -66,9 +73,11 @@ class ReadaheadFile : public OriginFile {
 
   bool sequential(uint64_t offset) const;
   size_t copy_from_window(uint64_t pos, std::span<char> out) const;
-  // Makes the background window the current one if it covers pos. False when it does
-  // not cover pos or it failed; a kTimedOut error when it is still running at deadline.
+  // Makes the first background window the current one if it covers pos. False when
+  // it does not cover pos or it failed; a kTimedOut error when it is still running
+  // at deadline.
   Result<bool> adopt_pending(uint64_t pos, Deadline deadline);
+  // Starts background windows after the current one, up to max_pending in flight.
   void start_pending(Millis budget);
   void grow_window();
 
@@ -84,9 +93,8 @@ class ReadaheadFile : public OriginFile {
   size_t window_ = 0;      // size of the next window to fetch
   uint64_t window_offset_ = 0;
   std::vector<char> window_data_;
-  std::vector<char> spare_;  // memory of the last consumed window, for the next fetch
-  std::shared_ptr<Pending> pending_;
-  std::thread pending_thread_;
+  std::vector<std::vector<char>> spares_;  // memory of consumed windows, for the next fetches
+  std::deque<std::shared_ptr<Pending>> pending_;  // in file order, from the current window's end
 };
 
 }  // namespace musicfs

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -25,6 +26,7 @@ struct FakeRemote {
   std::vector<std::pair<uint64_t, size_t>> calls;  // (offset, length asked)
   bool fail = false;
   bool hold = false;
+  std::optional<uint64_t> hold_from;  // hold only fetches at or past this offset
   std::optional<uint64_t> fail_once_at;
 
   explicit FakeRemote(uint64_t s) : size(s) {}
@@ -36,7 +38,7 @@ struct FakeRemote {
       std::unique_lock lock(mu);
       calls.emplace_back(offset, buf.size());
       cv.notify_all();
-      if (!cv.wait_until(lock, deadline, [&] { return !hold; })) {
+      if (!cv.wait_until(lock, deadline, [&] { return !hold && !(hold_from && offset >= *hold_from); })) {
         return make_error(ErrorCode::kTimedOut, "fake: held past the deadline");
       }
       if (fail) return make_error(ErrorCode::kIo, "fake: injected failure");
@@ -64,6 +66,11 @@ struct FakeRemote {
   void set_hold(bool h) {
     std::lock_guard lock(mu);
     hold = h;
+    cv.notify_all();
+  }
+  void set_hold_from(std::optional<uint64_t> from) {
+    std::lock_guard lock(mu);
+    hold_from = from;
     cv.notify_all();
   }
 };
@@ -187,26 +194,64 @@ TEST_CASE("readahead: reads inside the current window are served without fetchin
   CHECK(remote.call_count() == before);
 }
 
-TEST_CASE("readahead: the next window is fetched in the background", "[readahead]") {
+TEST_CASE("readahead: the next two windows are fetched in the background, side by side", "[readahead]") {
   FakeRemote remote(64 * kMiB);
   ReadaheadFile f(remote.fetcher(), remote.size, "test: /a.flac");
   std::vector<char> buf(kMiB);
+  auto sorted_calls = [&] {
+    auto calls = remote.snapshot();
+    std::sort(calls.begin(), calls.end());
+    return calls;
+  };
   REQUIRE(f.read(0, buf, soon()));
-  REQUIRE(f.read(kMiB, buf, soon()));  // window [1, 2) MiB, then [2, 4) MiB in the background
-  REQUIRE(remote.wait_calls(3));
-  CHECK(remote.snapshot()[2] == std::make_pair(uint64_t{2 * kMiB}, 2 * kMiB));
-  // Reading [2, 4) MiB uses the background window and starts the next one, [4, 8) MiB.
+  // Window [1, 2) MiB is fetched for this read; after it, [2, 4) and [4, 8) MiB are
+  // both requested while the first of them is still held: the second does not wait
+  // for the first to finish, so the server has it in hand.
+  remote.set_hold_from(2 * kMiB);
+  REQUIRE(f.read(kMiB, buf, soon()));
+  REQUIRE(remote.wait_calls(4));
+  auto calls = sorted_calls();
+  CHECK(calls[2] == std::make_pair(uint64_t{2 * kMiB}, 2 * kMiB));
+  CHECK(calls[3] == std::make_pair(uint64_t{4 * kMiB}, 4 * kMiB));
+  remote.set_hold_from(std::nullopt);
+  // Reading [2, 4) MiB uses the first background window and starts the one after the
+  // second, [8, 16) MiB.
   REQUIRE(f.read(2 * kMiB, buf, soon()));
   REQUIRE(f.read(3 * kMiB, buf, soon()));
-  REQUIRE(remote.wait_calls(4));
-  auto calls = remote.snapshot();
-  REQUIRE(calls.size() == 4);
-  CHECK(calls[3] == std::make_pair(uint64_t{4 * kMiB}, 4 * kMiB));
-  // A whole sequential pass reads the right bytes and never holds more than two windows.
+  REQUIRE(remote.wait_calls(5));
+  calls = sorted_calls();
+  REQUIRE(calls.size() == 5);
+  CHECK(calls[4] == std::make_pair(uint64_t{8 * kMiB}, 8 * kMiB));
+  // A whole sequential pass reads the right bytes and never holds more than three
+  // windows (the current one and two in flight).
   for (uint64_t off = 4 * kMiB; off < remote.size; off += kMiB) {
     auto r = f.read(off, buf, soon());
     REQUIRE(r);
     REQUIRE(*r == kMiB);
+    REQUIRE(bytes_match(off, buf));
+    CHECK(f.buffered_bytes() <= 24 * kMiB);
+  }
+  // Every byte was asked for once, in windows that tile the file.
+  calls = sorted_calls();
+  uint64_t next = 0;
+  for (const auto& [offset, length] : calls) {
+    CHECK(offset == next);
+    next = offset + length;
+  }
+  CHECK(next == remote.size);
+}
+
+TEST_CASE("readahead: with max_pending = 1 one window is fetched ahead at a time", "[readahead]") {
+  FakeRemote remote(64 * kMiB);
+  ReadaheadOptions o;
+  o.max_pending = 1;
+  ReadaheadFile f(remote.fetcher(), remote.size, "test: /a.flac", o);
+  std::vector<char> buf(kMiB);
+  REQUIRE(f.read(0, buf, soon()));
+  REQUIRE(f.read(kMiB, buf, soon()));  // window [1, 2) MiB, then [2, 4) MiB in the background
+  REQUIRE(remote.wait_calls(3));
+  for (uint64_t off = 2 * kMiB; off < remote.size; off += kMiB) {
+    REQUIRE(f.read(off, buf, soon()));
     REQUIRE(bytes_match(off, buf));
     CHECK(f.buffered_bytes() <= 16 * kMiB);
   }
