@@ -36,8 +36,11 @@ int error_rank(const Error& e) {
 }
 
 // Backoff is for transient failures. A timeout has already spent its wait on a hung
-// origin; retrying it would only hold the reader longer.
-bool retryable(const Error& e) { return error_rank(e) == 2 && e.code != ErrorCode::kTimedOut; }
+// origin; retrying it would only hold the reader longer. A file that changed at its
+// origin stays changed until its index entry is refreshed.
+bool retryable(const Error& e) {
+  return error_rank(e) == 2 && e.code != ErrorCode::kTimedOut && e.code != ErrorCode::kChanged;
+}
 
 OriginRuntimePtr find_slot(const OriginList& list, OriginSlot slot) {
   for (const auto& o : list) {
@@ -133,6 +136,9 @@ class ReadPath {
 
   Result<OriginRead> from_origins(uint64_t offset, std::span<char> buf);
   Result<size_t> attempt(const OriginRuntimePtr& rt, uint64_t offset, std::span<char> buf, Deadline until);
+  // Counts a failed attempt against its origin, unless the origin answered well and
+  // the file is what changed: then that path is looked up again at once instead.
+  void note_failure(const OriginRuntimePtr& rt, const Error& e);
   Result<size_t> chunk_part(uint32_t index, uint32_t from, std::span<char> part, bool whole);
   // The fetch of chunk `index` of `want` in this open file: an existing one (waited
   // for if in progress), or, when `start`, a new one run by this caller.
@@ -174,7 +180,7 @@ Result<size_t> ReadPath::attempt(const OriginRuntimePtr& rt, uint64_t offset, st
           f_.report_read_failure(rt, e);
         }
       } else {
-        f_.report_read_failure(rt, e);
+        note_failure(rt, e);
       }
       return e;
     }
@@ -185,7 +191,7 @@ Result<size_t> ReadPath::attempt(const OriginRuntimePtr& rt, uint64_t offset, st
   auto t0 = SteadyClock::now();
   auto r = file->read(offset, buf, until);
   if (!r) {
-    f_.report_read_failure(rt, r.error());
+    note_failure(rt, r.error());
     std::lock_guard lock(s_.mu);
     s_.files.erase(id);  // reopen afresh if this origin serves the file again
     return r;
@@ -194,6 +200,15 @@ Result<size_t> ReadPath::attempt(const OriginRuntimePtr& rt, uint64_t offset, st
   rt->latency.record(static_cast<uint32_t>(std::min<int64_t>(us, UINT32_MAX)));
   rt->bytes_read.fetch_add(*r, std::memory_order_relaxed);
   return r;
+}
+
+void ReadPath::note_failure(const OriginRuntimePtr& rt, const Error& e) {
+  if (e.code != ErrorCode::kChanged) {
+    f_.report_read_failure(rt, e);
+    return;
+  }
+  spdlog::warn("{}; looking it up again", e.message);
+  f_.enqueue_index_job(rt->config.id, s_.path, false);
 }
 
 Result<OriginRead> ReadPath::from_origins(uint64_t offset, std::span<char> buf) {

@@ -313,9 +313,7 @@ Result<std::unique_ptr<OriginFile>> HttpOrigin::open(std::string_view path, Dead
     if (size_differs || mtime_differs) {
       std::string how = size_differs ? "size " + std::to_string(listed->size) + " listed, " + std::to_string(size) + " now"
                                      : "Last-Modified differs from the listing";
-      Error e = make_error(ErrorCode::kIo, what + ": changed on the server since it was listed (" + how +
-                                               "); not reading it until the index is refreshed");
-      spdlog::warn("{}", e.message);
+      Error e = make_error(ErrorCode::kChanged, what + ": changed on the server since it was listed (" + how + ")");
       report_changed(key);
       return e;
     }
@@ -334,9 +332,7 @@ Result<std::unique_ptr<OriginFile>> HttpOrigin::open(std::string_view path, Dead
     // did not: bytes of two versions must never be mixed in one file.
     if (!last_modified.empty()) req.headers.push_back("If-Unmodified-Since: " + last_modified);
     auto changed = [&](const std::string& how) {
-      Error e = make_error(ErrorCode::kIo, what + ": changed on the server since it was opened (" + how +
-                                               "); not reading it until the index is refreshed");
-      spdlog::warn("{}", e.message);
+      Error e = make_error(ErrorCode::kChanged, what + ": changed on the server since it was opened (" + how + ")");
       std::lock_guard lock(hook->mu);
       if (hook->callback) hook->callback(ChangeNotice{key, false});
       return e;

@@ -50,7 +50,7 @@ class S3ObjectReader {
 
  private:
   Error changed(const std::string& now) const {
-    return make_error(ErrorCode::kIo, "origin " + endpoint_->origin_id() + ": " + path_ +
+    return make_error(ErrorCode::kChanged, "origin " + endpoint_->origin_id() + ": " + path_ +
                                           " changed on the server while open (it was " + std::to_string(size_) +
                                           " bytes, " + now + ")");
   }
@@ -182,6 +182,10 @@ Result<EntryAttr> S3Origin::stat(std::string_view path, Deadline deadline) {
     if (const std::string* lm = resp->header("last-modified")) {
       if (auto t = parse_http_date(*lm)) attr.mtime_sec = *t;
     }
+    // The index takes this size for the path (a refresh after a change): opens compare
+    // against it from now on.
+    std::lock_guard lock(sizes_mu_);
+    listed_sizes_[std::string(path)] = attr.size;
     return attr;
   }
   if (resp.error().code != ErrorCode::kNotFound) return resp.take_error();
@@ -212,10 +216,10 @@ Result<std::unique_ptr<OriginFile>> S3Origin::open(std::string_view path, Deadli
     std::lock_guard lock(sizes_mu_);
     auto it = listed_sizes_.find(std::string(path));
     if (it != listed_sizes_.end() && it->second != size) {
-      return make_error(ErrorCode::kIo, "origin " + id_ + ": " + std::string(path) +
+      return make_error(ErrorCode::kChanged, "origin " + id_ + ": " + std::string(path) +
                                             " changed on the server since it was listed (listed " +
                                             std::to_string(it->second) + " bytes, now " + std::to_string(size) +
-                                            "); it is re-read at the next refresh");
+                                            ")");
     }
   }
   auto key = key_of(path);

@@ -85,6 +85,13 @@ Result<T> with_session(SftpOrigin::Shared& sh, Deadline deadline, uint64_t owner
     SshSession& s = **lease;
     Result<T> r = [&]() -> Result<T> {
       SshSession::Guard guard(s, deadline);
+      // Read-ahead replies are for the next read of the file that asked for them. Any
+      // other use of the session takes them in first: with replies to read requests
+      // still due, a stat or open sent meanwhile left a later drain of those replies
+      // waiting until its deadline (libssh 0.10; seen as a 3 s stall, then a failed
+      // open, on the file after a streamed one).
+      if (s.file_owner() != owner || owner == 0) s.drain_pending();
+      if (s.broken()) return s.last_error("origin " + sh.id);
       return fn(s, guard);
     }();
     if (r || !s.broken() || !lease->reused() || attempt > 0 || SteadyClock::now() >= deadline) return r;
@@ -175,7 +182,7 @@ class SftpFile : public OriginFile {
     }
     if (eof_at < end) {
       s.drain_pending();
-      return make_error(ErrorCode::kIo,
+      return make_error(ErrorCode::kChanged,
                         ctx() + ": the file changed on the server (it ends at byte " + std::to_string(eof_at) +
                             ", but was " + std::to_string(size_) + " bytes when listed and opened)",
                         EIO);
@@ -351,6 +358,12 @@ Result<EntryAttr> SftpOrigin::stat(std::string_view path, Deadline deadline) {
         ssh_string_free_char(target);
       }
     }
+    if (attr.type == EntryType::kFile) {
+      // The index takes this size for the path (a refresh after a change): opens
+      // compare against it from now on.
+      std::lock_guard lock(sh.sizes_mu);
+      sh.listed_sizes[path_key(*rel)] = attr.size;
+    }
     return attr;
   });
 }
@@ -373,9 +386,9 @@ Result<std::unique_ptr<OriginFile>> SftpOrigin::open(std::string_view path, Dead
       std::lock_guard lock(sh.sizes_mu);
       auto it = sh.listed_sizes.find(path_key(*rel));
       if (it != sh.listed_sizes.end() && it->second != a->size) {
-        return make_error(ErrorCode::kIo,
+        return make_error(ErrorCode::kChanged,
                           ctx + ": the file changed on the server since it was listed (" + std::to_string(it->second) +
-                              " bytes then, " + std::to_string(a->size) + " now); the next index refresh picks it up",
+                              " bytes then, " + std::to_string(a->size) + " now)",
                           EIO);
       }
     }

@@ -11,6 +11,7 @@ std::string_view error_code_name(ErrorCode code) {
     case ErrorCode::kTimedOut: return "timed_out";
     case ErrorCode::kPermission: return "permission";
     case ErrorCode::kIo: return "io";
+    case ErrorCode::kChanged: return "changed";
     case ErrorCode::kInvalidArgument: return "invalid_argument";
     case ErrorCode::kConfig: return "config";
     case ErrorCode::kProtocol: return "protocol";

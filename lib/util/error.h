@@ -15,6 +15,7 @@ enum class ErrorCode {
   kTimedOut,      // a deadline passed
   kPermission,    // access denied by the origin
   kIo,            // any other I/O failure
+  kChanged,       // the file at the origin is not the version the index holds
   kInvalidArgument,
   kConfig,        // a bad configuration file or value
   kProtocol,      // a malformed request or reply on the control socket

@@ -378,3 +378,108 @@ TEST_CASE("sftp: streaming reads mixed with jumps back, forward and off the requ
   ::close(fd);
   CHECK(status_of(f, "remote") == "healthy");
 }
+
+TEST_CASE("sftp: a file whose size changed on the server since the listing fails with a clear error", "[sftp]") {
+  constexpr size_t kMiB = size_t{1} << 20;
+  SshdServer sshd;
+  const std::string music = sshd.dir() / "music";
+  write_file(music + "/A/grown.flac", random_bytes(100000, 92));
+  const std::string shrinking = random_bytes(kMiB, 93);
+  write_file(music + "/A/shrunk.flac", shrinking);
+  Fixture f({{"disk", 2}}, sshd.origin_toml("remote", 1, music) + kHealth + "\n[cache]\ncontent_cache_gb = 0\n");
+  write_file(f.origin_dir("disk") + "/Disk/y.flac", "local bytes");
+  f.mount();
+  REQUIRE(visible(f, "A/grown.flac"));
+  REQUIRE(visible(f, "A/shrunk.flac"));
+  REQUIRE(visible(f, "Disk/y.flac"));
+  REQUIRE(wait_status(f, "remote", "healthy"));
+
+  // Replaced behind the index's back (the next listing is minutes away) with a longer
+  // file: opening it at the server finds a size the listing did not say. The read
+  // fails at once (no retries: it would fail the same way), and the server, which
+  // answered every request, is not counted as failing.
+  const std::string grown_now = random_bytes(150000, 94);
+  write_file(music + "/A/grown.flac", grown_now);
+  auto grown = read_all(f.in_mount("A/grown.flac"));
+  INFO("read of the grown file: ok " << grown.ok << " errno " << grown.err << " bytes " << grown.data.size());
+  // Either the read fails (EIO), or the kernel's retry of the failed read comes after
+  // the path was looked up again and gets the new file whole. Never the listed size
+  // with the new bytes.
+  if (grown.ok) {
+    CHECK(same_bytes(grown.data, grown_now));
+  } else {
+    CHECK(grown.err == EIO);
+  }
+  CHECK(status_of(f, "remote") == "healthy");
+  // That path is looked up again at once: the mount shows the new size and reads the
+  // new bytes.
+  CHECK(wait_until([&] { return size_of(f.in_mount("A/grown.flac")) == 150000; }, 20s));
+  CHECK(same_bytes(read_all(f.in_mount("A/grown.flac")).data, grown_now));
+
+  // Cut short while open: the part that is gone is an error, not zeros or a short file.
+  int fd = ::open(f.in_mount("A/shrunk.flac").c_str(), O_RDONLY | O_DIRECT);
+  REQUIRE(fd >= 0);
+  void* mem = nullptr;
+  REQUIRE(::posix_memalign(&mem, 4096, 4096) == 0);
+  std::unique_ptr<char, decltype(&std::free)> buf(static_cast<char*>(mem), &std::free);
+  const ssize_t head = ::pread(fd, buf.get(), 4096, 0);
+  INFO("first read of shrunk.flac: " << head << " errno " << errno << "\ndaemon log:\n" << f.daemon().log());
+  REQUIRE(head == 4096);
+  CHECK(std::memcmp(buf.get(), shrinking.data(), 4096) == 0);
+  REQUIRE(::truncate((music + "/A/shrunk.flac").c_str(), 300000) == 0);
+  errno = 0;
+  const ssize_t past_end = ::pread(fd, buf.get(), 4096, 512 * 1024);
+  const int past_end_errno = errno;
+  ::close(fd);
+  INFO("read past the new end: " << past_end << " errno " << past_end_errno);
+  CHECK(past_end == -1);
+  CHECK(past_end_errno == EIO);
+  CHECK(status_of(f, "remote") == "healthy");
+
+  const std::string log = f.daemon().log();
+  INFO("daemon log:\n" << log);
+  CHECK(log.find("origin remote: open /A/grown.flac: the file changed on the server since it was listed (100000 "
+                 "bytes then, 150000 now)") != std::string::npos);
+  CHECK(log.find("/A/shrunk.flac: the file changed on the server (it ends at byte ") != std::string::npos);
+  CHECK(log.find("but was 1048576 bytes when listed and opened); looking it up again") != std::string::npos);
+  CHECK(log.find("origin_unhealthy") == std::string::npos);
+  CHECK(f.daemon().running());
+  CHECK(read_all(f.in_mount("Disk/y.flac")).data == "local bytes");
+}
+
+TEST_CASE("sftp: a file opened after a partly read one is served, not held up by the first one's read-ahead",
+          "[sftp]") {
+  constexpr size_t kMiB = size_t{1} << 20;
+  SshdServer sshd;
+  const std::string music = sshd.dir() / "music";
+  const std::string first = random_bytes(4 * kMiB, 95);
+  const std::string second = random_bytes(300000, 96);
+  write_file(music + "/first.flac", first);
+  write_file(music + "/second.flac", second);
+  Fixture f({}, sshd.origin_toml("remote", 1, music) + kHealth + "\n[cache]\ncontent_cache_gb = 0\n");
+  f.mount();
+  REQUIRE(visible(f, "first.flac"));
+  REQUIRE(visible(f, "second.flac"));
+
+  // A read of 96 KiB from the start of a 4 MiB file leaves read requests for the next
+  // bytes in flight on its SFTP session; the file is then left (a skipped track).
+  int fd = ::open(f.in_mount("first.flac").c_str(), O_RDONLY | O_DIRECT);
+  REQUIRE(fd >= 0);
+  void* mem = nullptr;
+  REQUIRE(::posix_memalign(&mem, 4096, 96 * 1024) == 0);
+  std::unique_ptr<char, decltype(&std::free)> buf(static_cast<char*>(mem), &std::free);
+  REQUIRE(::pread(fd, buf.get(), 96 * 1024, 0) == 96 * 1024);
+  CHECK(std::memcmp(buf.get(), first.data(), 96 * 1024) == 0);
+  ::close(fd);
+
+  // The next file opens on the same (most recently used) session: its open and reads
+  // must not wait on the replies meant for the first file.
+  for (int round = 0; round < 3; ++round) {
+    auto r = read_all(f.in_mount("second.flac"));
+    INFO("round " << round << ": errno " << r.err << "\ndaemon log:\n" << f.daemon().log());
+    REQUIRE(r.ok);
+    CHECK(same_bytes(r.data, second));
+    REQUIRE(drop_page_cache(f.in_mount("second.flac")));
+  }
+  CHECK(status_of(f, "remote") == "healthy");
+}
