@@ -63,6 +63,14 @@ uint64_t allocated(const std::string& file) {
   return static_cast<uint64_t>(st.st_blocks) * 512;
 }
 
+// Stores chunks 0 ('r') and 1 ('s') of v in a cache on dir, then closes that cache.
+void store_two_chunks(const test::TempDir& dir, const FileVersion& v) {
+  auto cache = open_cache(options(dir.path()));
+  REQUIRE(cache->store(v, 0, bytes(kChunk, 'r')));
+  REQUIRE(cache->store(v, 1, bytes(kChunk, 's')));
+  cache->flush();
+}
+
 void flip_byte(const std::string& file, off_t at) {
   int fd = ::open(file.c_str(), O_RDWR);
   REQUIRE(fd >= 0);
@@ -203,12 +211,7 @@ TEST_CASE("the chunks of a version share one file, and an evicted chunk becomes 
 TEST_CASE("the catalog survives a restart, and what a crash leaves is swept", "[cache]") {
   test::TempDir dir("cache");
   auto v = version("/a.flac", 3 * kChunk);
-  {
-    auto cache = open_cache(options(dir.path()));
-    REQUIRE(cache->store(v, 0, bytes(kChunk, 'r')));
-    REQUIRE(cache->store(v, 1, bytes(kChunk, 's')));
-    cache->flush();
-  }
+  store_two_chunks(dir, v);
   // What a kill -9 can leave: a segment file no catalog row names, and bytes of a
   // chunk written into a segment whose catalog row was never added (chunk 2 of v).
   const std::string orphan = dir.write("segments/ff/ff000000000000000000000000000000", std::string(kChunk, 'o'));
@@ -238,12 +241,7 @@ TEST_CASE("the catalog survives a restart, and what a crash leaves is swept", "[
 TEST_CASE("a row whose bytes are gone is dropped at start", "[cache]") {
   test::TempDir dir("cache");
   auto v = version("/a.flac", 2 * kChunk);
-  {
-    auto cache = open_cache(options(dir.path()));
-    REQUIRE(cache->store(v, 0, bytes(kChunk, 'r')));
-    REQUIRE(cache->store(v, 1, bytes(kChunk, 's')));
-    cache->flush();
-  }
+  store_two_chunks(dir, v);
   REQUIRE(::truncate(segment_path(dir.path(), v).c_str(), kChunk + 10) == 0);  // chunk 1 cut short
   auto cache = open_cache(options(dir.path()));
   cache->flush();
