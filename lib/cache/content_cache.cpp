@@ -282,15 +282,25 @@ void ContentCache::release(const ReleaseJob& job) {
   }
   for (const auto& [offset, length] : job.ranges) {
     if (auto s = files_.punch(job.segment, offset, length); !s) {
-      // The bytes stay on disk until the whole segment goes; nothing reads them.
-      spdlog::warn("{}", s.error().message);
+      // The bytes stay on disk until the whole segment goes; nothing reads them. A
+      // filesystem that cannot punch holes (NFSv3, some FUSE ones) says so once.
+      if (s.error().sys_errno != EOPNOTSUPP || !punch_unsupported_warned_.exchange(true)) {
+        spdlog::warn("{}{}", s.error().message,
+                     s.error().sys_errno == EOPNOTSUPP
+                         ? " (evicted chunks keep their disk space until their whole file is evicted)"
+                         : "");
+      }
       return;
     }
   }
 }
 
-void ContentCache::release_locked(const std::string& segment, uint64_t offset, uint64_t length) {
+void ContentCache::unref_segment_locked(const std::string& segment) {
   if (auto it = segment_refs_.find(segment); it != segment_refs_.end() && --it->second == 0) segment_refs_.erase(it);
+}
+
+void ContentCache::release_locked(const std::string& segment, uint64_t offset, uint64_t length) {
+  unref_segment_locked(segment);
   if (!jobs_.empty()) {
     if (auto* last = std::get_if<ReleaseJob>(&jobs_.back()); last && last->segment == segment) {
       last->ranges.emplace_back(offset, length);
@@ -311,9 +321,7 @@ void ContentCache::cancel_queued_locked(Pred matches) {
     }
     pending_bytes_ -= w->record.length;
     queued_.erase(w->record.name);
-    if (auto r = segment_refs_.find(w->record.segment); r != segment_refs_.end() && --r->second == 0) {
-      segment_refs_.erase(r);
-    }
+    unref_segment_locked(w->record.segment);
     it = jobs_.erase(it);
   }
 }
@@ -349,9 +357,11 @@ void ContentCache::sweep_orphans() {
         if (segment_refs_.count(segment) == 0) orphans.push_back(segment);
         continue;
       }
-      // Only a segment holding more blocks than its chunks need has leftovers.
+      // Only a segment holding more blocks than its chunks need has leftovers. The
+      // filesystem's own blocks for a file with holes (ext4's extent tree) count in
+      // st_blocks too, hence the slack.
       auto& ranges = h->second;
-      uint64_t needed = 0;
+      uint64_t needed = std::min<uint64_t>(options_.chunk_size / 2, 64 << 10);
       for (const auto& r : ranges) needed += (r.second + 4095) / 4096 * 4096;
       if (info.allocated <= needed) continue;
       std::sort(ranges.begin(), ranges.end());

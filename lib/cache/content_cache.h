@@ -129,6 +129,7 @@ class ContentCache {
   void writer_loop();
   void write_one(WriteJob job);
   void release(const ReleaseJob& job);
+  void unref_segment_locked(const std::string& segment);
   // Queues the release of a chunk's bytes and drops its segment reference (lock held).
   void release_locked(const std::string& segment, uint64_t offset, uint64_t length);
   // Removes the queued writes that match (lock held).
@@ -170,6 +171,7 @@ class ContentCache {
   std::thread writer_;
 
   std::atomic<uint64_t> hits_{0}, hit_bytes_{0}, misses_{0}, miss_bytes_{0};
+  std::atomic<bool> punch_unsupported_warned_{false};
   std::atomic<uint64_t> evictions_{0}, evicted_bytes_{0}, corrupt_{0}, dropped_writes_{0};
 };
 
