@@ -1,4 +1,4 @@
-#include "path_args.h"
+#include "client_path_args.h"
 
 #include <climits>
 #include <cstdlib>
