@@ -51,27 +51,6 @@ std::optional<std::vector<std::string>> components(std::string_view path) {
   return parts;
 }
 
-// Where open() reports a file that changed on the server since it was listed: the
-// indexer's watch callback, which re-stats that one path at once instead of waiting
-// for the next full listing.
-struct ChangeHook {
-  std::mutex mu;
-  ChangeCallback callback;
-};
-
-class HttpWatch : public WatchHandle {
- public:
-  explicit HttpWatch(std::shared_ptr<ChangeHook> hook) : hook_(std::move(hook)) {}
-  ~HttpWatch() override {
-    std::lock_guard lock(hook_->mu);
-    hook_->callback = nullptr;
-  }
-  size_t watch_count() const override { return 0; }
-
- private:
-  std::shared_ptr<ChangeHook> hook_;
-};
-
 // What the last listing (or stat) said about a file, to catch a file that changed on
 // the server before the index caught up: its bytes must not be read (and cached) as
 // the version the index describes.
@@ -94,11 +73,6 @@ class HttpOrigin : public Origin {
   Result<EntryAttr> stat(std::string_view path, Deadline deadline) override;
   Result<std::unique_ptr<OriginFile>> open(std::string_view path, Deadline deadline) override;
   Status probe(Deadline deadline) override;
-  std::unique_ptr<WatchHandle> watch(ChangeCallback callback) override {
-    std::lock_guard lock(hook_->mu);
-    hook_->callback = std::move(callback);
-    return std::make_unique<HttpWatch>(hook_);
-  }
 
  private:
   void remember(const std::string& path, const EntryAttr& attr) {
@@ -110,10 +84,6 @@ class HttpOrigin : public Origin {
     auto it = seen_.find(path);
     if (it == seen_.end()) return std::nullopt;
     return it->second;
-  }
-  void report_changed(const std::string& path) {
-    std::lock_guard lock(hook_->mu);
-    if (hook_->callback) hook_->callback(ChangeNotice{path, false});
   }
 
   // URL of a file, or of a directory (with its trailing slash) when `dir`.
@@ -138,7 +108,6 @@ class HttpOrigin : public Origin {
   bool tls_verify_;
   // Shared with open files, which may outlive a removed origin by a read or two.
   std::shared_ptr<HttpClient> client_;
-  std::shared_ptr<ChangeHook> hook_ = std::make_shared<ChangeHook>();
   mutable std::mutex seen_mu_;
   std::unordered_map<std::string, Seen> seen_;
 };
@@ -313,13 +282,12 @@ Result<std::unique_ptr<OriginFile>> HttpOrigin::open(std::string_view path, Dead
     if (size_differs || mtime_differs) {
       std::string how = size_differs ? "size " + std::to_string(listed->size) + " listed, " + std::to_string(size) + " now"
                                      : "Last-Modified differs from the listing";
-      Error e = make_error(ErrorCode::kChanged, what + ": changed on the server since it was listed (" + how + ")");
-      report_changed(key);
-      return e;
+      // The read path looks the path up again (kChanged), as for every remote type.
+      return make_error(ErrorCode::kChanged, what + ": changed on the server since it was listed (" + how + ")");
     }
   }
 
-  RangeFetch fetch = [client = client_, hook = hook_, key, url = *url, what, size, last_modified, tls = tls_verify_](
+  RangeFetch fetch = [client = client_, url = *url, what, size, last_modified, tls = tls_verify_](
                          uint64_t offset, std::span<char> buf, Deadline until) -> Result<size_t> {
     if (buf.empty() || offset >= size) return size_t{0};
     HttpRequest req;
@@ -332,10 +300,7 @@ Result<std::unique_ptr<OriginFile>> HttpOrigin::open(std::string_view path, Dead
     // did not: bytes of two versions must never be mixed in one file.
     if (!last_modified.empty()) req.headers.push_back("If-Unmodified-Since: " + last_modified);
     auto changed = [&](const std::string& how) {
-      Error e = make_error(ErrorCode::kChanged, what + ": changed on the server since it was opened (" + how + ")");
-      std::lock_guard lock(hook->mu);
-      if (hook->callback) hook->callback(ChangeNotice{key, false});
-      return e;
+      return make_error(ErrorCode::kChanged, what + ": changed on the server since it was opened (" + how + ")");
     };
     auto r = client->perform(req);
     if (!r) return r.error().with_context(what + ": read");
