@@ -91,6 +91,9 @@ Status Federation::remove_origin(const std::string& id, const std::string& reaso
   const bool forget = reason == "origin_removed";
   OriginRuntimePtr rt;
   std::vector<std::string> paths;
+  // Its watchers first, outside the lock: stopping one that is stuck placing watches
+  // on a hung share waits a moment before leaving it behind.
+  registry_.drop_watches(id);
   {
     std::lock_guard lock(membership_mu_);
     rt = registry_.unregister(id);
