@@ -357,7 +357,7 @@ const char* file_kind(mode_t mode) {
   if (S_ISCHR(mode)) return "a character device";
   if (S_ISBLK(mode)) return "a block device";
   if (S_ISSOCK(mode)) return "a socket";
-  return "not a regular file";
+  return "of an unsupported type";
 }
 
 Error config_file_error(const std::string& path, const std::string& why) {

@@ -35,7 +35,7 @@ Status migrate(SqliteDb& db) {
 }
 }  // namespace
 
-Result<std::unique_ptr<StateStore>> StateStore::open(const std::string& path, int64_t unix_now) {
+Result<std::unique_ptr<StateStore>> StateStore::open(const std::string& path, int64_t now) {
   std::unique_ptr<StateStore> store(new StateStore());
   store->path_ = path;
   const std::string what = "state database " + path;
@@ -46,7 +46,7 @@ Result<std::unique_ptr<StateStore>> StateStore::open(const std::string& path, in
   auto damage = database_damage(path, true);
   if (!damage) return damage.error().with_context(what);
   if (*damage) {
-    auto aside = set_database_aside(path, unix_now);
+    auto aside = set_database_aside(path, now);
     if (!aside) return aside.error().with_context(what + " is damaged (" + **damage + ")");
     store->reset_ = StateReset{**damage, *aside};
     spdlog::warn("{} is damaged ({}); moved it to {} and started a fresh one", what, **damage, *aside);

@@ -66,8 +66,8 @@ class StateStore {
  public:
   // Opens (creating and migrating as needed) state_dir/musicfs.db. A damaged file
   // (failed PRAGMA quick_check, or empty) is moved aside and a fresh one started
-  // (see reset()); `unix_now` dates the aside name. Errors name the file.
-  static Result<std::unique_ptr<StateStore>> open(const std::string& path, int64_t unix_now);
+  // (see reset()); `now` (unix seconds) dates the aside name. Errors name the file.
+  static Result<std::unique_ptr<StateStore>> open(const std::string& path, int64_t now);
   ~StateStore();
 
   const std::string& path() const { return path_; }

@@ -348,3 +348,40 @@ TEST_CASE("a cache filesystem that fills up lowers the cache's cap once and read
   CHECK_THAT(human.out, Contains("(lowered: the cache filesystem is full)"));
   CHECK(count_of(f.daemon().log(), warning) == 1);
 }
+
+TEST_CASE("entries with paths of PATH_MAX bytes or more are counted in status and logged once", "[broken][index]") {
+  require_fuse();
+  Fixture f({{"a", 1}});
+  write_file(f.origin_dir("a") + "/short.flac", "short");
+  // 20 directories of 200-byte names: the deepest is 4020 bytes below the root, and
+  // an absolute path that long cannot be made in one call, so it is built level by level.
+  int fd = ::open(f.origin_dir("a").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  REQUIRE(fd >= 0);
+  for (int level = 0; level < 20; ++level) {
+    const std::string name = std::to_string(level) + std::string(200 - std::to_string(level).size(), 'd');
+    REQUIRE(::mkdirat(fd, name.c_str(), 0755) == 0);
+    int sub = ::openat(fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    ::close(fd);
+    REQUIRE(sub >= 0);
+    fd = sub;
+  }
+  auto make_file = [&](const std::string& name) {
+    int file = ::openat(fd, name.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    REQUIRE(file >= 0);
+    ::close(file);
+  };
+  make_file("fits.flac");                         // 4030 bytes: indexed
+  make_file(std::string(100, 'f') + ".flac");     // 4126 bytes: skipped
+  REQUIRE(::mkdirat(fd, std::string(150, 'x').c_str(), 0755) == 0);  // 4171 bytes: skipped
+  ::close(fd);
+
+  f.mount();
+  REQUIRE(wait_until([&] { return f.status()["mounts"][0].value("index_ready", false); }));
+  CHECK(read_file(f.in_mount("short.flac")) == "short");
+  auto o = f.origin_status("a");
+  CHECK(o["skipped_long_paths"] == 2);
+  CHECK(o["files"] == 2);  // short.flac and fits.flac
+  auto human = f.daemon().ctl({"status"});
+  CHECK_THAT(human.out, Contains("a skipped: 2 entries with paths of 4096 bytes or more or names longer than 255 bytes"));
+  CHECK(count_of(f.daemon().log(), "origin a: skipped 2 entries with paths of 4096 bytes or more") == 1);
+}
