@@ -36,6 +36,23 @@ std::string stamp(int64_t unix_now) {
   return buf;
 }
 
+// quick_check reports one problem per line; the report goes into one log line and
+// one event, so the lines are joined.
+std::string joined_lines(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  std::string out;
+  for (char c : text) {
+    if (c == '\n') {
+      out += "; ";
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 bool exists(const std::string& path) {
   struct stat st {};
   return ::lstat(path.c_str(), &st) == 0;
@@ -74,7 +91,7 @@ Result<std::optional<std::string>> database_damage(const std::string& path, bool
     const unsigned char* text = sqlite3_column_text(raw, 0);
     const std::string result = text != nullptr ? reinterpret_cast<const char*>(text) : "";
     if (result == "ok") return std::optional<std::string>();
-    return std::optional<std::string>("quick_check: " + result);
+    return std::optional<std::string>("quick_check: " + joined_lines(result));
   }
   const std::string msg = sqlite3_errmsg(c.db);
   if (is_damage_code(rc)) return std::optional<std::string>(msg);

@@ -61,6 +61,8 @@ TEST_CASE("database_damage: sound, missing, empty and garbled files", "[state]")
     REQUIRE(d.ok());
     REQUIRE(d->has_value());
     INFO(**d);
+    // One line, for the log and the event.
+    CHECK((**d).find('\n') == std::string::npos);
   }
 }
 
