@@ -107,7 +107,7 @@ struct UmaskGuard {
 
 }  // namespace
 
-TEST_CASE("mount -c of a FIFO, a directory, a device or a huge file exits 2 at once, naming the file",
+TEST_CASE("mount -c of a FIFO or a directory or a device or a huge file exits 2 at once and names the file",
           "[broken][config]") {
   TempDir dir;
   Daemon d(dir);
@@ -134,7 +134,7 @@ TEST_CASE("mount -c of a FIFO, a directory, a device or a huge file exits 2 at o
   CHECK(st["mounts"].empty());
 }
 
-TEST_CASE("origins = [] mounts an empty tree that origins add fills", "[broken][config]") {
+TEST_CASE("an empty origins array mounts an empty tree that origins add fills", "[broken][config]") {
   require_fuse();
   Fixture f(std::vector<OriginSpec>{});
   f.write_config("mount_point = \"" + f.mount_point() + "\"\ncache_dir = \"" + f.dir().path() + "/cache\"\norigins = []\n");
@@ -179,7 +179,7 @@ TEST_CASE("an origin setting checked when the origin is built is reported at its
   CHECK(f.daemon().ctl_json({"status"})["mounts"].empty());
 }
 
-TEST_CASE("a mount point that overlaps a local origin is refused, in the file and at run time", "[broken][config]") {
+TEST_CASE("a mount point that overlaps a local origin is refused in the file and at run time", "[broken][config]") {
   require_fuse();
   Fixture f({{"a", 1}});
   write_file(f.origin_dir("a") + "/01.flac", "a");
@@ -208,7 +208,7 @@ TEST_CASE("a mount point that overlaps a local origin is refused, in the file an
   }
 }
 
-TEST_CASE("every file the daemon creates is 0600, whatever the umask and the directories' modes", "[broken][private]") {
+TEST_CASE("every file the daemon creates is 0600 whatever the umask and the modes of its directories", "[broken][private]") {
   require_fuse();
   UmaskGuard umask_guard(022);
   TempDir dir;
@@ -258,7 +258,7 @@ TEST_CASE("every file the daemon creates is 0600, whatever the umask and the dir
   }
 }
 
-TEST_CASE("a cache.db with garbage in its middle pages is replaced by an empty cache, with an event",
+TEST_CASE("a cache.db with garbage in its middle pages is replaced by an empty cache and an event says so",
           "[broken][cache]") {
   require_fuse();
   Fixture f({{"a", 1}});
@@ -282,7 +282,7 @@ TEST_CASE("a cache.db with garbage in its middle pages is replaced by an empty c
   CHECK(wait_until([&] { return f.daemon().ctl_json({"cache", "stat"})["mounts"][0].value("chunks", 0) == kFiles; }));
 }
 
-TEST_CASE("a damaged state database is moved aside and a fresh one started, with an event", "[broken][state]") {
+TEST_CASE("a damaged state database is moved aside and a fresh one started and an event says so", "[broken][state]") {
   TempDir dir;
   const std::string state = dir / "state";
   const std::string db = state + "/musicfs.db";

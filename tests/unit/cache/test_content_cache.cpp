@@ -299,7 +299,7 @@ TEST_CASE("the writer never blocks a reader: too much pending is dropped", "[cac
   CHECK(s.chunks == taken);
 }
 
-TEST_CASE("a damaged catalog is replaced by an empty cache, and its segments go", "[cache]") {
+TEST_CASE("a damaged catalog is replaced by an empty cache and its segments go", "[cache]") {
   test::TempDir dir("cache");
   auto v = version("/a.flac", 2 * kChunk);
   store_two_chunks(dir, v);

@@ -453,7 +453,7 @@ TEST_CASE("parse_config_file reads a file and names it in errors", "[config]") {
   CHECK_THAT(missing.error().message, Contains("nope.toml"));
 }
 
-TEST_CASE("parse_config_file refuses what is not a regular file, without blocking", "[config]") {
+TEST_CASE("parse_config_file refuses what is not a regular file without blocking", "[config]") {
   test::TempDir dir("cfg");
   SECTION("a FIFO with no writer is refused at once, not read") {
     const std::string fifo = dir / "fifo.toml";
@@ -493,7 +493,7 @@ TEST_CASE("parse_config_file caps the size of a config file at 1 MiB", "[config]
   CHECK(r.error().message == "config file " + big + ": is larger than 1024 KiB (the limit for a config file)");
 }
 
-TEST_CASE("origins = [] is a valid config with no origins", "[config]") {
+TEST_CASE("an empty origins array is a valid config with no origins", "[config]") {
   auto r = parse_config_string("mount_point = \"/mnt/m\"\norigins = []\n", "test.toml");
   INFO((r.ok() ? std::string() : r.error().message));
   REQUIRE(r.ok());
@@ -503,7 +503,7 @@ TEST_CASE("origins = [] is a valid config with no origins", "[config]") {
   config_error("origins = \"disk\"\n", 1, "origins");
 }
 
-TEST_CASE("every config error is one line, even when it quotes a newline", "[config]") {
+TEST_CASE("every config error is one line even when it quotes a newline", "[config]") {
   SECTION("a toml++ parse error") {
     auto r = parse_config_string("mount_point = \"/mnt/m\nx\"\n", "test.toml");
     REQUIRE_FALSE(r.ok());

@@ -22,7 +22,7 @@ void make_database(const std::string& path) {
 }
 }  // namespace
 
-TEST_CASE("database_damage: sound, missing, empty and garbled files", "[state]") {
+TEST_CASE("database_damage on sound and missing and empty and garbled files", "[state]") {
   test::TempDir dir("dbrec");
   const std::string db = dir / "x.db";
   SECTION("a missing file is not damage") { CHECK_FALSE(database_damage(db, true)->has_value()); }
@@ -66,7 +66,7 @@ TEST_CASE("database_damage: sound, missing, empty and garbled files", "[state]")
   }
 }
 
-TEST_CASE("set_database_aside moves the file with its -wal and -shm, never over an earlier one", "[state]") {
+TEST_CASE("set_database_aside moves the file with its -wal and -shm and never over an earlier one", "[state]") {
   test::TempDir dir("dbrec");
   const std::string db = dir / "musicfs.db";
   dir.write("musicfs.db", "main");

@@ -6,7 +6,7 @@
 
 using namespace musicfs;
 
-TEST_CASE("the log file is created 0600 whatever the umask, and an existing one is made 0600", "[util]") {
+TEST_CASE("the log file is created 0600 whatever the umask and an existing one is made 0600", "[util]") {
   test::TempDir dir("log");
   const std::string fresh = dir / "fresh.log";
   const std::string old = dir.write("old.log", "earlier lines\n");

@@ -25,7 +25,7 @@ TEST_CASE("split_parent and join_virtual are inverse", "[util]") {
   CHECK(join_virtual("/", "x") == "/x");
 }
 
-TEST_CASE("within_path_limits: names up to 255 bytes, paths under 4096 bytes", "[util]") {
+TEST_CASE("within_path_limits allows names up to 255 bytes and paths under 4096 bytes", "[util]") {
   CHECK(within_path_limits("/a/b.flac"));
   CHECK(within_path_limits("/" + std::string(255, 'n')));
   CHECK_FALSE(within_path_limits("/" + std::string(256, 'n') + "/x"));
