@@ -4,6 +4,7 @@
 #include "client.h"
 #include "command.h"
 #include "output.h"
+#include "util/virtual_path.h"
 
 namespace musicfs::cli {
 
@@ -39,6 +40,12 @@ CliCommand status_command() {
                          str_or(o["consecutive_failures"]), str_or(o["files"]), str_or(o["location"])});
                 }
                 t.print("  ");
+                for (const auto& o : m["origins"]) {
+                  if (o.value("skipped_long_paths", uint64_t{0}) == 0) continue;
+                  std::cout << "  " << str_or(o["id"]) << " skipped: " << o.value("skipped_long_paths", uint64_t{0})
+                            << " entries with paths of " << kMaxPathBytes << " bytes or more or names longer than "
+                            << kMaxEntryNameBytes << " bytes\n";
+                }
               }
               return kExitOk;
             };
