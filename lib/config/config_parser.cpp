@@ -76,8 +76,10 @@ Result<int64_t> get_int(const toml::table& t, const std::string& key, const std:
                         int64_t min, int64_t max, int64_t fallback, const Located& loc) {
   const toml::node* n = t.get(key);
   if (n == nullptr) return fallback;
+  // Type first: value<int64_t>() of a float converts it, and 1e300 does not fit (UB).
+  if (!n->is_integer()) return loc.at(n, prefix + key, "expected an integer");
   auto v = n->value<int64_t>();
-  if (!n->is_integer() || !v) return loc.at(n, prefix + key, "expected an integer");
+  if (!v) return loc.at(n, prefix + key, "expected an integer");
   if (*v < min || *v > max) {
     return loc.at(n, prefix + key,
                   std::to_string(*v) + " is out of range " + std::to_string(min) + "-" +
@@ -129,8 +131,9 @@ Result<SettingValue> read_setting(const toml::node& n, const SettingSpec& spec,
       return SettingValue{v};
     }
     case SettingKind::kInteger: {
+      if (!n.is_integer()) return loc.at(&n, prefix + spec.key, "expected an integer");
       auto v = n.value<int64_t>();
-      if (!n.is_integer() || !v) return loc.at(&n, prefix + spec.key, "expected an integer");
+      if (!v) return loc.at(&n, prefix + spec.key, "expected an integer");
       if (spec.max > spec.min && (*v < spec.min || *v > spec.max)) {
         return loc.at(&n, prefix + spec.key,
                       std::to_string(*v) + " is out of range " + std::to_string(spec.min) + "-" +
@@ -182,8 +185,8 @@ Result<HealthConfig> parse_health(const toml::table& t, const Located& loc) {
     if (arr->size() > 10) return loc.at(n, p + "retry_delays_ms", "at most 10 delays");
     h.retry_delays_ms.clear();
     for (const auto& e : *arr) {
-      auto v = e.value<int64_t>();
-      if (!e.is_integer() || !v || *v < 0 || *v > 60000) {
+      auto v = e.is_integer() ? e.value<int64_t>() : std::nullopt;
+      if (!v || *v < 0 || *v > 60000) {
         return loc.at(&e, p + "retry_delays_ms", "each delay must be an integer 0-60000 (ms)");
       }
       h.retry_delays_ms.push_back(*v);
@@ -199,8 +202,8 @@ Result<HealthConfig> parse_health(const toml::table& t, const Located& loc) {
         if (auto hint = closest_match(type, origin_type_names())) msg += " (did you mean '" + *hint + "'?)";
         return loc.at(&node, p + "per_origin_thresholds." + type, msg);
       }
-      auto v = node.value<int64_t>();
-      if (!node.is_integer() || !v || *v < 1 || *v > 1000) {
+      auto v = node.is_integer() ? node.value<int64_t>() : std::nullopt;
+      if (!v || *v < 1 || *v > 1000) {
         return loc.at(&node, p + "per_origin_thresholds." + type, "expected an integer 1-1000");
       }
       h.per_origin_thresholds[type] = *v;

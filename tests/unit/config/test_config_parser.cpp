@@ -562,3 +562,21 @@ TEST_CASE("check_mount_point refuses a local origin that overlaps the mount poin
   sftp.settings["path"] = mnt;
   CHECK(check_origin_outside_mount(mnt, sftp, "origins add").ok());
 }
+
+// Found by the config fuzzer (tests/fuzz/corpus/fuzz_config/crash-float-*): a float
+// where an integer belongs was converted before its type was checked, and 1e300 does
+// not fit in an int64_t (undefined behaviour; the sanitizer build aborted).
+TEST_CASE("a huge float where an integer belongs is a clean error, not a conversion", "[config]") {
+  for (const char* text : {
+           "mount_point = \"/mnt/m\"\n[[origins]]\nid = \"a\"\norigin_type = \"local\"\npriority = 1e300\npath = \"/a\"\n",
+           "mount_point = \"/mnt/m\"\n[health.per_origin_thresholds]\nsmb = 88E58\n",
+           "mount_point = \"/mnt/m\"\n[health]\nretry_delays_ms = [1e300]\n",
+           "mount_point = \"/mnt/m\"\n[[origins]]\nid = \"s\"\norigin_type = \"sftp\"\npriority = 1\nhost = \"h\"\n"
+           "path = \"/m\"\nport = 1e300\n",
+       }) {
+    INFO(text);
+    auto r = parse_config_string(text, "test.toml");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().message.find("test.toml:") == 0);
+  }
+}
