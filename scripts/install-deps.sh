@@ -11,6 +11,8 @@ packages=(
   libcli11-dev libfuse3-dev libsqlite3-dev libtomlplusplus-dev libspdlog-dev
   catch2 nlohmann-json3-dev libxxhash-dev libpugixml-dev
   libssh-dev libcurl4-openssl-dev
+  # fuzz targets (tests/fuzz): clang with libFuzzer and the sanitizer runtimes
+  clang libclang-rt-14-dev
   # runtime and test tools
   fuse3 sqlite3 mandoc bash-completion procps util-linux nginx curl
   openssh-server openssh-client

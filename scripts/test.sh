@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Sets up and runs the whole test suite: installs missing Debian packages, builds the
-# sanitizer (ASan + UBSan) Debug configuration with -Werror, runs every unit and
-# integration test through ctest. This is exactly what CI runs (.ci/run).
+# sanitizer (ASan + UBSan) Debug configuration with -Werror, runs every unit,
+# integration and stress test through ctest, then builds the libFuzzer targets (clang,
+# in build/fuzz) and runs each for FUZZ_SECONDS (default 45) over its seed corpus:
+# a crash fails the run (tests/fuzz/README.md; FUZZ_SECONDS=0 skips it). This is exactly what CI runs (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,3 +16,8 @@ cmake --build "$build" -j"$(nproc)"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 ctest --test-dir "$build" --output-on-failure -j"$(nproc)" --timeout 300 "$@"
+
+# FUZZ_SECONDS=0 skips the fuzz step (e.g. while running a few tests with -R).
+if [[ "${FUZZ_SECONDS:-45}" != 0 ]]; then
+  FUZZ_SECONDS=${FUZZ_SECONDS:-45} ./tests/fuzz/run
+fi
