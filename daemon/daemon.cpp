@@ -71,6 +71,13 @@ Reply Daemon::dispatch(const Request& req, Connection& conn) {
   return Reply::failure("unknown_command", "unknown command '" + req.cmd + "'");
 }
 
+bool Daemon::is_stream(const Request& req) const {
+  for (const auto& h : command_handlers()) {
+    if (h.name == req.cmd) return h.streams != nullptr && h.streams(req.args);
+  }
+  return false;
+}
+
 int Daemon::run() {
   started_at_ = unix_now();
   // Signals are taken through a signalfd in this thread only; every thread started
@@ -105,8 +112,9 @@ int Daemon::run() {
   if (auto max_id = store_->max_event_id()) events_.set_next_id(*max_id + 1);
   events_.set_sink([s = store_.get()](const Event& e) { s->record_event(e); });
   mounts_ = std::make_unique<MountTable>(events_, store_.get(), origin_decorator());
-  server_ = std::make_unique<ControlServer>(std::move(*listen_fd),
-                                            [this](const Request& r, Connection& c) { return dispatch(r, c); });
+  server_ = std::make_unique<ControlServer>(
+      std::move(*listen_fd), [this](const Request& r, Connection& c) { return dispatch(r, c); },
+      [this](const Request& r) { return is_stream(r); });
   server_->start();
   spdlog::info("musicfs daemon {} listening on {} (pid {})", MUSICFS_VERSION, options_.socket_path, ::getpid());
   report_ready("");
