@@ -210,8 +210,6 @@ void ControlServer::accept_ready() {
   for (int i = 0; i < 64; ++i) {
     int fd = ::accept4(listen_fd_.get(), nullptr, nullptr, SOCK_CLOEXEC);
     if (fd >= 0) {
-      if (out_of_fds_logged_) spdlog::info("control socket: accepting connections again");
-      out_of_fds_logged_ = false;
       admit(UniqueFd(fd));
       continue;
     }
@@ -226,10 +224,12 @@ void ControlServer::accept_when_out_of_fds(int err) {
   // The pending connection stays in the backlog, so the listening socket stays
   // readable: polling it again at once would spin a core. Give the spare descriptor
   // up to accept the client and tell it why, then pause accepting briefly.
-  if (!out_of_fds_logged_) {
+  // Once a minute at most: descriptors come and go, and each failure is one client.
+  const auto now = Clock::now();
+  if (out_of_fds_logged_at_ == Clock::time_point{} || now - out_of_fds_logged_at_ >= std::chrono::minutes(1)) {
     spdlog::warn("control socket: cannot accept a connection: {}; refusing clients until descriptors are free",
                  std::strerror(err));
-    out_of_fds_logged_ = true;
+    out_of_fds_logged_at_ = now;
   }
   if ((err == EMFILE || err == ENFILE) && spare_fd_.valid()) {
     spare_fd_.reset();
@@ -238,7 +238,7 @@ void ControlServer::accept_when_out_of_fds(int err) {
     fd.reset();
     spare_fd_ = UniqueFd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   }
-  accept_paused_until_ = Clock::now() + std::chrono::milliseconds(100);
+  accept_paused_until_ = now + std::chrono::milliseconds(100);
 }
 
 void ControlServer::admit(UniqueFd fd) {

@@ -106,7 +106,7 @@ class ControlServer {
   std::thread loop_thread_;
   std::list<Waiting> waiting_;  // loop thread only
   Clock::time_point accept_paused_until_{};
-  bool out_of_fds_logged_ = false;
+  Clock::time_point out_of_fds_logged_at_{};
 
   // Lock order: mu_ only; never held across I/O other than close/shutdown.
   std::mutex mu_;

@@ -207,6 +207,7 @@ TEST_CASE("out of descriptors, the daemon refuses clients without spinning and r
        at = log.find("cannot accept a connection", at + 1)) {
     ++said;
   }
+  INFO("daemon log:\n" << log);
   CHECK(said == 1);
 }
 
@@ -251,7 +252,9 @@ TEST_CASE("the client gives up on a daemon that never answers: exit 3 after --ti
     auto started = Clock::now();
     auto r = run_ctl(args, 20s, env);
     auto took = Clock::now() - started;
-    INFO("musicfsctl " << args[2] << " " << args[3] << ": exit " << r.exit_code << "\nstderr: " << r.err);
+    std::string shown;
+    for (const auto& a : args) shown += " " + a;
+    INFO("musicfsctl" << shown << ": exit " << r.exit_code << "\nstderr: " << r.err);
     CHECK(r.exit_code == 3);
     CHECK(took < 4s);
     CHECK(count_lines(r.err) == 1);

@@ -6,6 +6,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <stdexcept>
@@ -67,10 +68,14 @@ std::optional<std::string> RawSocketClient::read_line(std::chrono::milliseconds 
       buf_.erase(0, nl + 1);
       return line;
     }
+    if (fd_ < 0) return std::nullopt;
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0 || fd_ < 0) return std::nullopt;
+    // Polled at least once, so a timeout of 0 still takes what has arrived.
     struct pollfd p = {fd_, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+    if (::poll(&p, 1, static_cast<int>(std::max<int64_t>(left.count(), 0))) <= 0) {
+      if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+      continue;
+    }
     char chunk[65536];
     ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
     if (n <= 0) return std::nullopt;

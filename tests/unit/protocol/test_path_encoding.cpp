@@ -35,7 +35,7 @@ TEST_CASE("paths that are not UTF-8 travel as base64 bytes and come back exact",
   REQUIRE(j.is_object());
   CHECK(j["bytes_b64"] == "bW50L/8uZmxhYw==");
   CHECK(through_the_wire(ff) == ff);
-  for (const std::string p : {std::string("/caf\xe9/a.flac"), std::string("\xc0\xaf"), std::string("\xed\xa0\x80"),
+  for (const std::string& p : {std::string("/caf\xe9/a.flac"), std::string("\xc0\xaf"), std::string("\xed\xa0\x80"),
                               std::string("\xf4\x90\x80\x80"), std::string("a\xe2\x82"), std::string("\x80"),
                               std::string("nul\0byte", 8)}) {
     INFO("bytes of length " << p.size());
