@@ -171,16 +171,13 @@ std::variant<Reply, Failure> exchange(const std::string& path, const Request& re
   }
 }
 
-// The timeout for one call: --timeout (or $MUSICFS_TIMEOUT) if given, where 0 means
-// none; else the default, except for long-running requests.
-std::optional<double> timeout_for(const Globals& g, bool long_running) {
+}  // namespace
+
+std::optional<double> call_timeout_secs(const Globals& g, bool long_running) {
   if (g.timeout_secs > 0) return g.timeout_secs;
-  if (g.timeout_secs == 0) return std::nullopt;
-  if (long_running) return std::nullopt;
+  if (g.timeout_secs == 0 || long_running) return std::nullopt;
   return kDefaultTimeoutSecs;
 }
-
-}  // namespace
 
 int exit_code_for(const std::string& code) {
   if (code == "config" || code == "invalid_argument" || code == "protocol") return kExitUsage;
@@ -189,7 +186,7 @@ int exit_code_for(const std::string& code) {
 
 CallOutcome call_daemon(const Globals& g, const std::string& cmd, const nlohmann::json& args,
                         const CallOptions& options) {
-  auto out = exchange(g.socket_path(), {cmd, args}, timeout_for(g, options.long_running), options.on_stream);
+  auto out = exchange(g.socket_path(), {cmd, args}, call_timeout_secs(g, options.long_running), options.on_stream);
   if (auto* f = std::get_if<Failure>(&out)) {
     std::cerr << "musicfsctl: " << one_line(f->message) << "\n";
     return {std::nullopt, f->exit_code};

@@ -30,6 +30,10 @@ struct CallOptions {
 CallOutcome call_daemon(const Globals& g, const std::string& cmd, const nlohmann::json& args = nlohmann::json::object(),
                         const CallOptions& options = {});
 
+// The client's timeout for one call: --timeout (or $MUSICFS_TIMEOUT) if given, where
+// 0 means none; else kDefaultTimeoutSecs, except for long-running requests (none).
+std::optional<double> call_timeout_secs(const Globals& g, bool long_running);
+
 // True when a daemon answers a ping on the socket (within 2 s).
 bool daemon_answers(const Globals& g);
 

@@ -41,6 +41,8 @@ CliCommand events_command() {
               if (!kind->empty()) args["kind"] = *kind;
               if (*follow) {
                 args["follow"] = true;
+                // Keepalives three times per timeout, so a quiet stream is not taken for a hung daemon.
+                if (auto t = call_timeout_secs(g, false)) args["keepalive_ms"] = static_cast<int64_t>(*t * 1000 / 3);
                 CallOptions follow_options;
                 follow_options.on_stream = [&](const nlohmann::json& line) {
                   const nlohmann::json& e = field(line, "event");

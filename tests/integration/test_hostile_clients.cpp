@@ -5,6 +5,7 @@
 // names that are not UTF-8, and descriptors a detached daemon must not inherit.
 #include <dirent.h>
 #include <sys/resource.h>
+#include <csignal>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -376,4 +377,15 @@ TEST_CASE("a daemon started by mount holds none of the caller's descriptors", "[
     INFO("daemon fd -> " << t);
     CHECK(t != pipe_id);
   }
+}
+
+TEST_CASE("a quiet events --follow outlives a short --timeout: the daemon sends keepalives", "[hostile][client]") {
+  TempDir dir;
+  Daemon d(dir);
+  StreamingProcess follow({MUSICFSCTL_PATH, "--socket", d.socket(), "--timeout", "1", "events", "--follow"});
+  // Three timeouts with no event: a client without keepalives would have exited.
+  CHECK_FALSE(wait_until([&] { return !follow.running(); }, 3500ms));
+  INFO("stderr: " << follow.err());
+  CHECK(follow.running());
+  follow.kill_and_wait(SIGTERM);
 }
