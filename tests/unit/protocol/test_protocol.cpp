@@ -139,10 +139,9 @@ TEST_CASE("decode_reply rejects malformed replies", "[protocol]") {
   }
 }
 
-// BUG (lib/protocol/protocol.cpp:77-79): decode_reply assumes "error" is an object with
-// string members. {"ok":false,"error":"boom"} makes nlohmann::json::value() throw
-// type_error.306, and {"error":{"code":7}} throws type_error.302, instead of returning
-// a kProtocol Error: a misbehaving daemon can crash the CLI with an uncaught exception.
+// An "error" that is not an object with string members ({"ok":false,"error":"boom"},
+// {"error":{"code":7}}) must not make nlohmann throw (type_error.306/.302): a
+// misbehaving daemon must never crash the CLI with an uncaught exception.
 TEST_CASE("decode_reply never throws on a malformed error member", "[protocol]") {
   for (const char* line : {R"({"ok":false,"error":"boom"})", R"({"ok":false,"error":{"code":7,"message":"x"}})",
                            R"({"ok":false,"error":{"code":"io","message":["x"]}})"}) {
