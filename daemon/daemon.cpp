@@ -139,6 +139,9 @@ int Daemon::run() {
     mounts_->reap();
     if (unix_now() - last_prune_ > 3600) prune_history();
   }
+  // Stop waiting on origins first: a control command (cache prefetch, origins add) or
+  // a FUSE read blocked on a hung origin would otherwise hold the stop below.
+  mounts_->cancel_all();
   server_->stop();
   mounts_->unmount_all();
   events_.set_sink(nullptr);

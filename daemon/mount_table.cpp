@@ -71,6 +71,8 @@ std::string canonical_mount_point(const std::string& path) {
 }
 
 Mount::~Mount() {
+  // Origin waits end first, so that no FUSE request holds the unmount.
+  if (federation) federation->cancel();
   fuse.reset();
   if (federation) federation->stop();
 }
@@ -211,11 +213,17 @@ Status MountTable::unmount(const std::string& mount_point, const std::string& wh
     m = it->second;
     mounts_.erase(it);
   }
+  // Reads waiting on a hung origin end at once; then the FUSE loop can stop.
+  m->federation->cancel();
   m->fuse.reset();
   m->federation->stop();
   if (store_) (void)store_->forget_mount(m->config.mount_point);
   events_.record({0, 0, "unmount", m->config.mount_point, "", "", why});
   return {};
+}
+
+void MountTable::cancel_all() {
+  for (const auto& m : list()) m->federation->cancel();
 }
 
 void MountTable::unmount_all() {

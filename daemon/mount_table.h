@@ -40,6 +40,9 @@ class MountTable {
   Result<MountPtr> mount(Config config);
   Status unmount(const std::string& mount_point, const std::string& why = "unmounted");
   void unmount_all();
+  // Ends every wait on every mount's origins (Federation::cancel): the daemon is
+  // stopping, and neither its control commands nor its unmounts may wait on a hung one.
+  void cancel_all();
   // Mounts again what a crashed daemon had mounted (the mounts table survives kill -9).
   void restore_after_crash();
   StateStore* store() const { return store_; }

@@ -27,7 +27,7 @@ void KernelInvalidator::detach() {
 }
 
 void KernelInvalidator::invalidate(const std::string& path) {
-  std::lock_guard lock(mu_);
+  std::shared_lock lock(mu_);
   // ENOENT (the kernel never looked the path up) is the common, harmless answer.
   if (fuse_ != nullptr) (void)fuse_invalidate_path(fuse_, path.c_str());
 }

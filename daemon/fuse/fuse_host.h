@@ -8,6 +8,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <thread>
 
@@ -25,7 +26,10 @@ class KernelInvalidator {
   void invalidate(const std::string& path);
 
  private:
-  std::mutex mu_;
+  // Shared for invalidations, which may wait in the kernel (on a page that a read in
+  // flight holds locked) and come from every origin's index worker at once; exclusive
+  // only to attach and detach.
+  std::shared_mutex mu_;
   struct fuse* fuse_ = nullptr;
 };
 

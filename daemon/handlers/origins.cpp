@@ -27,6 +27,12 @@ OriginConfig* catalog_entry(Mount& m, const std::string& id) {
 
 bool defined_in_config(const Mount& m, const std::string& id) { return m.config.find_origin(id) != nullptr; }
 
+// A listing that stops making progress fails on its own (BoundedOrigin), so this wait
+// ends; the deadline is only a backstop for a listing that runs but never ends.
+void wait_for_index(Mount& m, const std::string& id) {
+  (void)m.federation->wait_index_idle(id, SteadyClock::now() + std::chrono::minutes(30));
+}
+
 Reply list(HandlerContext& ctx) {
   nlohmann::json rows = nlohmann::json::array();
   for (const auto& m : ctx.daemon.mounts().list()) {
@@ -67,24 +73,28 @@ Reply add(HandlerContext& ctx) {
   auto o = origin_from_json(definition, "origins add");
   if (!o) return Reply::failure(o.error());
   Mount& mount = **m;
-  std::lock_guard lock(mount.catalog_mu);
-  if (catalog_entry(mount, o->id) != nullptr) {
-    return Reply::failure("exists", "origin '" + o->id + "' already exists in " + mount.config.mount_point);
-  }
-  if (o->enabled) {
-    if (auto s = mount.federation->add_origin(*o); !s) return Reply::failure(s.error());
-  }
-  if (StateStore* store = ctx.daemon.store()) {
-    if (auto s = store->save_runtime_origin({mount.config.mount_point, o->id, *o, std::nullopt, false}); !s) {
-      (void)mount.federation->remove_origin(o->id);
-      return Reply::failure(s.error());
+  {
+    std::lock_guard lock(mount.catalog_mu);
+    if (catalog_entry(mount, o->id) != nullptr) {
+      return Reply::failure("exists", "origin '" + o->id + "' already exists in " + mount.config.mount_point);
     }
+    if (o->enabled) {
+      if (auto s = mount.federation->add_origin(*o); !s) return Reply::failure(s.error());
+    }
+    if (StateStore* store = ctx.daemon.store()) {
+      if (auto s = store->save_runtime_origin({mount.config.mount_point, o->id, *o, std::nullopt, false}); !s) {
+        (void)mount.federation->remove_origin(o->id);
+        return Reply::failure(s.error());
+      }
+    }
+    mount.catalog.push_back(*o);
   }
-  mount.catalog.push_back(*o);
-  mount.federation->wait_index_idle();
+  // Outside the catalog lock, and only for this origin: a listing takes as long as the
+  // library is big, and another origin that hangs must not hold this command.
+  wait_for_index(mount, o->id);
   nlohmann::json j = origin_to_json(*o);
   j["mount"] = encode_path(mount.config.mount_point);
-  if (auto rt = mount.federation->registry().get(o->id)) j["files"] = mount.federation->tree().file_count(rt->slot);
+  if (auto rt = mount.federation->registry().get(o->id)) j["files"] = mount.federation->tree_now().file_count(rt->slot);
   return Reply::success(j);
 }
 
@@ -119,13 +129,16 @@ Reply remove(HandlerContext& ctx) {
 }
 
 Reply set_enabled(HandlerContext& ctx, bool enabled) {
-  return with_origin(ctx, [&](Mount& mount, OriginConfig* entry, const std::string* id) -> Reply {
+  MountPtr enabled_in;  // held, so the mount outlives the wait below
+  std::string enabled_id;
+  Reply reply = with_origin(ctx, [&](Mount& mount, OriginConfig* entry, const std::string* id) -> Reply {
     if (entry->enabled != enabled) {
       if (enabled) {
+        enabled_in = ctx.daemon.mounts().find(mount.config.mount_point);
+        enabled_id = *id;
         OriginConfig copy = *entry;
         copy.enabled = true;
         if (auto s = mount.federation->add_origin(copy); !s) return Reply::failure(s.error());
-        mount.federation->wait_index_idle();
       } else {
         (void)mount.federation->remove_origin(*id, "origin_disabled");
       }
@@ -140,6 +153,9 @@ Reply set_enabled(HandlerContext& ctx, bool enabled) {
     }
     return Reply::success({{"mount", encode_path(mount.config.mount_point)}, {"id", *id}, {"enabled", enabled}});
   });
+  // As for add: outside the catalog lock, for this origin only.
+  if (reply.ok && enabled_in) wait_for_index(*enabled_in, enabled_id);
+  return reply;
 }
 
 }  // namespace

@@ -33,7 +33,20 @@ void Federation::start() {
   indexer_->gate().seal(SteadyClock::now() + std::chrono::milliseconds(health_.read_timeout_ms));
 }
 
+namespace {
+void shut_down(const OriginRuntimePtr& rt) {
+  if (auto b = std::dynamic_pointer_cast<BoundedOrigin>(rt->origin)) b->shutdown();
+}
+}  // namespace
+
+void Federation::cancel() {
+  if (cancelled_.exchange(true)) return;
+  for (const auto& rt : *registry_.snapshot()) shut_down(rt);
+  indexer_->gate().abandon();
+}
+
 void Federation::stop() {
+  cancel();
   prefetch_.stop();
   monitor_->stop();
   indexer_->stop();
@@ -46,7 +59,11 @@ Status Federation::add_origin(const OriginConfig& config, const std::optional<He
   if (!made) return made.take_error();
   OriginPtr origin = std::move(*made);
   if (options_.decorate) origin = options_.decorate(origin);
-  origin = std::make_shared<BoundedOrigin>(origin, options_.io_threads_per_origin);
+  BoundedOptions bounded;
+  bounded.threads = options_.io_threads_per_origin;
+  bounded.list_stall_after = std::chrono::milliseconds(health_.timeout_ms);
+  bounded.probe_timeout = std::chrono::milliseconds(health_.timeout_ms);
+  origin = std::make_shared<BoundedOrigin>(origin, bounded);
   // Before the first probe: after a restart with a share unmounted, an empty root must
   // read as "gone", and only the persisted index knows the origin had files.
   if (options_.index_store && options_.index_store->has_entries(config.id)) origin->note_indexed_files();
@@ -74,6 +91,9 @@ Status Federation::remove_origin(const std::string& id, const std::string& reaso
   const bool forget = reason == "origin_removed";
   OriginRuntimePtr rt;
   std::vector<std::string> paths;
+  // Its watchers first, outside the lock: stopping one that is stuck placing watches
+  // on a hung share waits a moment before leaving it behind.
+  registry_.drop_watches(id);
   {
     std::lock_guard lock(membership_mu_);
     rt = registry_.unregister(id);
@@ -84,6 +104,8 @@ Status Federation::remove_origin(const std::string& id, const std::string& reaso
     // Under the lock: queued after every index write of this origin, never before one.
     if (forget && options_.index_store) options_.index_store->forget(id);
   }
+  // Whatever still waits on it (a listing, a read) ends now rather than at its deadline.
+  shut_down(rt);
   indexer_->origin_removed(id);
   events_.record({0, 0, reason, mount_point_, id, "", "removed from the tree"});
   check_all_unhealthy();
@@ -102,6 +124,10 @@ void Federation::enqueue_index_job(std::string origin_id, std::string path, bool
 }
 
 void Federation::wait_index_idle() { indexer_->wait_idle(); }
+
+bool Federation::wait_index_idle(const std::string& id, SteadyClock::time_point deadline) {
+  return indexer_->wait_idle(id, deadline);
+}
 
 void Federation::await_index() const { indexer_->gate().wait(std::chrono::milliseconds(health_.read_timeout_ms)); }
 

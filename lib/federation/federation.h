@@ -71,6 +71,11 @@ class Federation {
   // Starts the health monitor; readers wait for the origins added so far at most
   // read_timeout_ms from now.
   void start();
+  // The mount is going away: every wait on an origin ends at once (reads in flight
+  // fail with EIO), nobody waits at the index gate, and no origin is called again.
+  // Irreversible; stop() does it first, and the daemon does it before it unmounts,
+  // so that neither waits on a hung origin.
+  void cancel();
   void stop();
 
   // --- read side (FUSE) ---
@@ -103,8 +108,12 @@ class Federation {
   bool index_ready() const;
   EventLog& events() { return events_; }
   RetryPolicy& retry_policy() { return retry_; }
-  // Waits until the background indexer has nothing queued (tests, `origins add`).
+  // Waits until the background indexer has nothing queued, for every origin (tests).
   void wait_index_idle();
+  // Waits until one origin's index work is done (`origins add`), at most until
+  // `deadline`; another origin that hangs does not hold it. True when done.
+  bool wait_index_idle(const std::string& id, SteadyClock::time_point deadline);
+  bool cancelled() const { return cancelled_.load(); }
 
  private:
   friend class ReadPath;
@@ -135,6 +144,7 @@ class Federation {
   std::unique_ptr<HealthMonitor> monitor_;
   std::atomic<bool> all_unhealthy_episode_{false};
   std::atomic<bool> started_{false};
+  std::atomic<bool> cancelled_{false};
   std::unique_ptr<Indexer> indexer_;  // its thread uses everything above
   // Background chunk fetches for sequential readers (read_path.cpp); its jobs use
   // everything above, and stop() waits for them.

@@ -28,6 +28,15 @@ void IndexGate::seal(SteadyClock::time_point give_up_at) {
   cv_.notify_all();
 }
 
+void IndexGate::abandon() {
+  {
+    std::lock_guard lock(mu_);
+    gave_up_ = true;
+    update_locked();
+  }
+  cv_.notify_all();
+}
+
 void IndexGate::update_locked() { open_.store(gave_up_ || held_.empty(), std::memory_order_release); }
 
 bool IndexGate::wait(std::chrono::milliseconds timeout) const {

@@ -27,6 +27,9 @@ class IndexGate {
   // The mount is up: no more origins join, and from `give_up_at` on nobody waits.
   void seal(SteadyClock::time_point give_up_at);
 
+  // Opens the gate for good at once (the mount is stopping): nobody waits any more.
+  void abandon();
+
   // Waits until the gate is open or `timeout` has passed; true when open.
   bool wait(std::chrono::milliseconds timeout) const;
   bool is_open() const { return open_.load(std::memory_order_acquire); }

@@ -67,49 +67,80 @@ Indexer::Indexer(OriginRegistry& registry, VirtualTree& tree, std::mutex& member
       tree_(tree),
       membership_mu_(membership_mu),
       hooks_(std::move(hooks)),
-      stat_timeout_(stat_timeout) {
-  thread_ = std::thread([this] { loop(); });
-}
+      stat_timeout_(stat_timeout) {}
 
 Indexer::~Indexer() { stop(); }
 
 void Indexer::stop() {
+  std::vector<std::unique_ptr<Worker>> all;
   {
     std::lock_guard lock(mu_);
     if (stopping_) return;
     stopping_ = true;
+    for (auto& [id, w] : workers_) {
+      w->cv.notify_all();
+      all.push_back(std::move(w));
+    }
+    workers_.clear();
+    for (auto& w : retired_) all.push_back(std::move(w));
+    retired_.clear();
   }
-  cv_.notify_all();
   idle_cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  // Each worker is at most in one bounded call (the federation shuts its origins down
+  // first, which ends those at once), so these joins are short.
+  for (auto& w : all) {
+    if (w->thread.joinable()) w->thread.join();
+  }
 }
 
-// --- queue ---
+// --- queues ---
+
+Indexer::Worker& Indexer::worker_locked(const std::string& id) {
+  auto& slot = workers_[id];
+  if (!slot) {
+    slot = std::make_unique<Worker>();
+    slot->origin = id;
+    Worker* w = slot.get();
+    w->thread = std::thread([this, w] { loop(*w); });
+  }
+  return *slot;
+}
+
+void Indexer::push_locked(Worker& w, Job job) {
+  if (job.kind == JobKind::kLoad) {
+    // Loads go before any listing: the last known tree is served while the (possibly
+    // slow) listing runs.
+    auto it = std::find_if(w.jobs.begin(), w.jobs.end(), [](const Job& j) { return j.kind != JobKind::kLoad; });
+    w.jobs.insert(it, std::move(job));
+  } else if (job.kind == JobKind::kFull) {
+    // One queued listing per origin is enough; it sees whatever the others would.
+    auto it = std::find_if(w.jobs.begin(), w.jobs.end(), [](const Job& j) {
+      return j.kind == JobKind::kFull || j.kind == JobKind::kInitial;
+    });
+    if (it == w.jobs.end()) {
+      w.jobs.push_back(std::move(job));
+    } else {
+      it->rewatch = it->rewatch || job.rewatch;
+    }
+  } else {
+    w.jobs.push_back(std::move(job));
+  }
+  w.cv.notify_one();
+}
 
 void Indexer::push(Job job) {
-  {
-    std::lock_guard lock(mu_);
-    if (stopping_) return;
-    if (job.kind == JobKind::kLoad) {
-      // Loads go before any listing: the last known tree of every origin is served
-      // while the (possibly slow) listings run.
-      auto it = std::find_if(jobs_.begin(), jobs_.end(), [](const Job& j) { return j.kind != JobKind::kLoad; });
-      jobs_.insert(it, std::move(job));
-    } else if (job.kind == JobKind::kFull) {
-      // One queued listing per origin is enough; it sees whatever the others would.
-      auto it = std::find_if(jobs_.begin(), jobs_.end(), [&](const Job& j) {
-        return (j.kind == JobKind::kFull || j.kind == JobKind::kInitial) && j.origin == job.origin;
-      });
-      if (it == jobs_.end()) {
-        jobs_.push_back(std::move(job));
-      } else {
-        it->rewatch = it->rewatch || job.rewatch;
-      }
-    } else {
-      jobs_.push_back(std::move(job));
-    }
+  std::lock_guard lock(mu_);
+  if (stopping_) return;
+  auto it = workers_.find(job.origin);
+  Worker* w = nullptr;
+  if (it != workers_.end()) {
+    w = it->second.get();
+  } else if (job.kind == JobKind::kLoad || job.kind == JobKind::kInitial) {
+    w = &worker_locked(job.origin);
+  } else {
+    return;  // a late notice for an origin that left
   }
-  cv_.notify_one();
+  push_locked(*w, std::move(job));
 }
 
 void Indexer::add_origin(const std::string& id, bool gated) {
@@ -121,8 +152,15 @@ void Indexer::add_origin(const std::string& id, bool gated) {
 void Indexer::origin_removed(const std::string& id) {
   {
     std::lock_guard lock(mu_);
-    polls_.erase(id);
+    if (auto it = workers_.find(id); it != workers_.end()) {
+      it->second->retired = true;
+      it->second->jobs.clear();
+      it->second->cv.notify_all();
+      retired_.push_back(std::move(it->second));
+      workers_.erase(it);
+    }
   }
+  idle_cv_.notify_all();
   gate_.release(id);
 }
 
@@ -132,54 +170,60 @@ void Indexer::relist(const std::string& id, bool rewatch) { push({JobKind::kFull
 
 void Indexer::invalidate_all(const std::string& id) { push({JobKind::kInvalidateAll, id, {}, false}); }
 
+bool Indexer::idle_locked() const {
+  return std::all_of(workers_.begin(), workers_.end(),
+                     [](const auto& kv) { return kv.second->jobs.empty() && !kv.second->busy; });
+}
+
 void Indexer::wait_idle() {
   std::unique_lock lock(mu_);
-  idle_cv_.wait(lock, [&] { return stopping_ || (jobs_.empty() && !busy_); });
+  idle_cv_.wait(lock, [&] { return stopping_ || idle_locked(); });
 }
 
-void Indexer::schedule_polls_locked(SteadyClock::time_point now) {
-  for (auto& [id, poll] : polls_) {
-    if (poll.due > now) continue;
-    poll.due = now + poll.interval;
-    OriginRuntimePtr rt = registry_.get(id);
-    // An unhealthy origin is listed when it recovers (Federation::on_probe), not now:
-    // a listing of a hung share would hold this thread for a long time.
-    if (!rt || rt->status.load() == HealthStatus::kUnhealthy) continue;
-    bool queued = std::any_of(jobs_.begin(), jobs_.end(), [&](const Job& j) {
-      return (j.kind == JobKind::kFull || j.kind == JobKind::kInitial) && j.origin == id;
-    });
-    if (!queued) jobs_.push_back({JobKind::kFull, id, {}, false});
-  }
-}
-
-bool Indexer::next_job(Job& out) {
+bool Indexer::wait_idle(const std::string& id, SteadyClock::time_point deadline) {
   std::unique_lock lock(mu_);
-  busy_ = false;
+  return idle_cv_.wait_until(lock, deadline, [&] {
+    if (stopping_) return true;
+    auto it = workers_.find(id);
+    return it == workers_.end() || (it->second->jobs.empty() && !it->second->busy);
+  });
+}
+
+void Indexer::schedule_poll_locked(Worker& w, SteadyClock::time_point now) {
+  if (!w.poll || w.poll->due > now) return;
+  w.poll->due = now + w.poll->interval;
+  OriginRuntimePtr rt = registry_.get(w.origin);
+  // An unhealthy origin is listed when it recovers (Federation::on_probe), not now.
+  if (!rt || rt->status.load() == HealthStatus::kUnhealthy) return;
+  push_locked(w, {JobKind::kFull, w.origin, {}, false});
+}
+
+bool Indexer::next_job(Worker& w, Job& out) {
+  std::unique_lock lock(mu_);
+  w.busy = false;
   for (;;) {
-    if (stopping_) {
+    if (stopping_ || w.retired) {
       idle_cv_.notify_all();
       return false;
     }
-    schedule_polls_locked(SteadyClock::now());
-    if (!jobs_.empty()) break;
+    schedule_poll_locked(w, SteadyClock::now());
+    if (!w.jobs.empty()) break;
     idle_cv_.notify_all();
-    if (polls_.empty()) {
-      cv_.wait(lock);
+    if (w.poll) {
+      w.cv.wait_until(lock, w.poll->due);
     } else {
-      auto next = std::min_element(polls_.begin(), polls_.end(),
-                                   [](const auto& a, const auto& b) { return a.second.due < b.second.due; });
-      cv_.wait_until(lock, next->second.due);
+      w.cv.wait(lock);
     }
   }
-  out = std::move(jobs_.front());
-  jobs_.pop_front();
-  busy_ = true;
+  out = std::move(w.jobs.front());
+  w.jobs.pop_front();
+  w.busy = true;
   return true;
 }
 
-void Indexer::loop() {
+void Indexer::loop(Worker& w) {
   Job job;
-  while (next_job(job)) run(job);
+  while (next_job(w, job)) run(job);
 }
 
 void Indexer::run(const Job& job) {
@@ -275,6 +319,12 @@ void Indexer::start_watch(const OriginRuntimePtr& rt) {
     }
   });
   const bool watched = handle != nullptr;
+  // Listing starts once the watcher sees every change, so that nothing that changes
+  // between the two is missed; a watcher that stops making progress (a hung share)
+  // is not waited for.
+  if (handle && !handle->wait_ready(stat_timeout_)) {
+    spdlog::warn("origin {}: its change watcher is not ready; listing anyway", id);
+  }
   {
     std::lock_guard lock(membership_mu_);
     if (!still_registered(rt)) return;  // the handle is dropped: the origin left meanwhile
@@ -285,7 +335,7 @@ void Indexer::start_watch(const OriginRuntimePtr& rt) {
     p.interval = std::chrono::seconds(rt->config.int_setting("refresh_interval_secs", kDefaultRefreshSecs));
     p.due = SteadyClock::now() + p.interval;
     std::lock_guard lock(mu_);
-    polls_[id] = p;
+    if (auto it = workers_.find(id); it != workers_.end()) it->second->poll = p;
   }
 }
 

@@ -1,6 +1,9 @@
 #pragma once
-// Keeps one mount's index in step with its origins, on one background thread, so that
-// neither a mount nor a FUSE request ever waits for a listing:
+// Keeps one mount's index in step with its origins, in the background, so that neither
+// a mount nor a FUSE request ever waits for a listing. Each origin has a worker thread
+// of its own with its own queue, so one hung share delays the index of nobody else
+// (its calls are bounded by BoundedOrigin; a listing that stops making progress fails).
+// The jobs of one origin run in order:
 //
 //   load      streams an origin's persisted index into the tree (at mount, these jump
 //             ahead of every other job, so the last known tree is up within moments);
@@ -23,6 +26,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -53,15 +57,18 @@ class Indexer {
   // A newly registered origin: load its persisted index, then watch and list it.
   // `gated`: the gate holds readers until this origin is indexed.
   void add_origin(const std::string& id, bool gated);
-  // The origin left: stops polling it and releases the gate for it.
+  // The origin left: its worker ends after its current job; the gate is released.
   void origin_removed(const std::string& id);
   void refresh_path(const std::string& id, std::string path);
   // `rewatch`: drop and restart the watcher first (the origin came back and may be a
   // different filesystem than the one watched).
   void relist(const std::string& id, bool rewatch);
   void invalidate_all(const std::string& id);
-  // Blocks until no job is queued or running.
+  // Blocks until no job is queued or running, for every origin.
   void wait_idle();
+  // Blocks until the origin's worker has nothing queued or running (or the origin is
+  // gone), at most until `deadline`; true when idle.
+  bool wait_idle(const std::string& id, SteadyClock::time_point deadline);
   const IndexGate& gate() const { return gate_; }
   IndexGate& gate() { return gate_; }
 
@@ -77,11 +84,23 @@ class Indexer {
     std::chrono::seconds interval{300};
     SteadyClock::time_point due;
   };
+  // One origin's queue and thread. Its fields are guarded by the Indexer's mu_.
+  struct Worker {
+    std::string origin;
+    std::deque<Job> jobs;
+    std::optional<Poll> poll;
+    bool busy = false;
+    bool retired = false;  // the origin left: run nothing more, end the thread
+    std::condition_variable cv;
+    std::thread thread;
+  };
 
   void push(Job job);
-  bool next_job(Job& out);  // false when stopping
-  void schedule_polls_locked(SteadyClock::time_point now);
-  void loop();
+  void push_locked(Worker& w, Job job);
+  Worker& worker_locked(const std::string& id);
+  bool next_job(Worker& w, Job& out);  // false when the worker must end
+  void schedule_poll_locked(Worker& w, SteadyClock::time_point now);
+  void loop(Worker& w);
   void run(const Job& job);
 
   void load(const OriginRuntimePtr& rt);
@@ -94,6 +113,7 @@ class Indexer {
   // Kernel invalidation and on_file_changed; outside every lock.
   void publish(const OriginRuntimePtr& rt, const TreeChanges& changes);
   bool still_registered(const OriginRuntimePtr& rt) const;
+  bool idle_locked() const;
 
   OriginRegistry& registry_;
   VirtualTree& tree_;
@@ -102,14 +122,14 @@ class Indexer {
   const std::chrono::milliseconds stat_timeout_;
   IndexGate gate_;
 
-  std::mutex mu_;  // guards everything below
-  std::condition_variable cv_;
+  // Lock order: membership_mu_ is never taken while mu_ is held (jobs take it; the
+  // queue functions below take only mu_).
+  mutable std::mutex mu_;  // guards everything below and every Worker's fields
   std::condition_variable idle_cv_;
-  std::deque<Job> jobs_;
-  std::map<std::string, Poll> polls_;  // by origin id
-  bool busy_ = false;
+  std::map<std::string, std::unique_ptr<Worker>> workers_;  // by origin id
+  // Workers of origins that left, still finishing their current job; joined by stop().
+  std::vector<std::unique_ptr<Worker>> retired_;
   bool stopping_ = false;
-  std::thread thread_;
 };
 
 }  // namespace musicfs

@@ -250,7 +250,7 @@ Result<OriginRead> ReadPath::from_origins(uint64_t offset, std::span<char> buf) 
   const auto& delays = f_.retry_.delays;
   for (size_t retry = 0; !all_were_unhealthy && retry < delays.size() && worst && retryable(*worst); ++retry) {
     auto delay = delays[retry];
-    if (SteadyClock::now() + delay >= deadline_) break;
+    if (SteadyClock::now() + delay >= deadline_ || f_.cancelled()) break;
     std::this_thread::sleep_for(delay);
     auto origins = f_.registry_.snapshot();
     RouteDecision again = decide(f_.tree_, *origins, s_.path);

@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <condition_variable>
 #include <cstring>
 #include <mutex>
 #include <spdlog/spdlog.h>
@@ -24,52 +26,57 @@ namespace {
 constexpr uint32_t kMask = IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_CLOSE_WRITE |
                            IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW;
 
-class LocalWatcher : public WatchHandle {
- public:
-  LocalWatcher(std::string origin_id, std::string root, ChangeCallback cb, UniqueFd inotify_fd,
-               UniqueFd stop_fd)
-      : origin_id_(std::move(origin_id)),
-        root_(std::move(root)),
-        cb_(std::move(cb)),
-        inotify_(std::move(inotify_fd)),
-        stop_(std::move(stop_fd)) {
-    add_tree("");
-    thread_ = std::thread([this] { run(); });
+// Everything the watcher thread uses. Shared with the handle because the thread may
+// outlive it: placing watches walks the origin's tree, and on a hung share that walk
+// blocks in the kernel. The handle then leaves the thread behind instead of waiting,
+// and the thread never calls back again.
+struct WatchState {
+  std::string origin_id;
+  std::string root;
+  ChangeCallback cb;
+  UniqueFd inotify;
+  UniqueFd stop;
+  std::atomic<bool> stopping{false};
+
+  mutable std::mutex mu;  // guards dirs
+  std::unordered_map<int, std::string> dirs;  // watch descriptor -> relative dir
+
+  std::mutex cb_mu;  // held while calling cb; `orphaned` set under it
+  bool orphaned = false;
+
+  std::mutex exit_mu;  // guards exited and ready; exit_cv tells of both and of progress
+  std::condition_variable exit_cv;
+  bool exited = false;
+  bool ready = false;  // every watch of the initial walk is placed
+  std::atomic<size_t> placed{0};
+
+  void notify(const ChangeNotice& n) {
+    std::lock_guard lock(cb_mu);
+    if (!orphaned) cb(n);
   }
 
-  ~LocalWatcher() override {
-    uint64_t one = 1;
-    (void)!::write(stop_.get(), &one, sizeof one);
-    if (thread_.joinable()) thread_.join();
-    // Closing the inotify descriptor drops every watch at once.
-  }
-
-  size_t watch_count() const override {
-    std::lock_guard lock(mu_);
-    return dirs_.size();
-  }
-
- private:
   // Adds watches on a directory and everything below it. rel is "" for the root.
   void add_tree(const std::string& rel) {
     std::vector<std::string> todo{rel};
-    while (!todo.empty()) {
+    while (!todo.empty() && !stopping.load()) {
       std::string cur = std::move(todo.back());
       todo.pop_back();
-      std::string full = root_ + cur;
-      int wd = ::inotify_add_watch(inotify_.get(), full.c_str(), kMask);
+      std::string full = root + cur;
+      int wd = ::inotify_add_watch(inotify.get(), full.c_str(), kMask);
       if (wd < 0) {
         if (errno == ENOSPC) {
           spdlog::warn("origin {}: inotify watch limit reached at {}; changes below it are seen only on rescan",
-                       origin_id_, full);
+                       origin_id, full);
           return;
         }
         continue;
       }
       {
-        std::lock_guard lock(mu_);
-        dirs_[wd] = cur;
+        std::lock_guard lock(mu);
+        dirs[wd] = cur;
       }
+      placed.fetch_add(1);
+      exit_cv.notify_all();
       DIR* d = ::opendir(full.c_str());
       if (d == nullptr) continue;
       while (struct dirent* de = ::readdir(d)) {
@@ -87,16 +94,22 @@ class LocalWatcher : public WatchHandle {
   }
 
   void run() {
+    add_tree("");
+    {
+      std::lock_guard lock(exit_mu);
+      ready = true;
+      exit_cv.notify_all();
+    }
     alignas(struct inotify_event) char buf[64 * 1024];
-    struct pollfd fds[2] = {{inotify_.get(), POLLIN, 0}, {stop_.get(), POLLIN, 0}};
-    for (;;) {
+    struct pollfd fds[2] = {{inotify.get(), POLLIN, 0}, {stop.get(), POLLIN, 0}};
+    while (!stopping.load()) {
       int r = ::poll(fds, 2, -1);
       if (r < 0) {
         if (errno == EINTR) continue;
         return;
       }
       if (fds[1].revents != 0) return;
-      ssize_t n = ::read(inotify_.get(), buf, sizeof buf);
+      ssize_t n = ::read(inotify.get(), buf, sizeof buf);
       if (n <= 0) continue;
       for (char* p = buf; p < buf + n;) {
         auto* ev = reinterpret_cast<struct inotify_event*>(p);
@@ -108,38 +121,89 @@ class LocalWatcher : public WatchHandle {
 
   void handle(const struct inotify_event& ev) {
     if (ev.mask & IN_Q_OVERFLOW) {
-      cb_(ChangeNotice{"", true});
+      notify(ChangeNotice{"", true});
       return;
     }
     std::string dir;
     {
-      std::lock_guard lock(mu_);
-      auto it = dirs_.find(ev.wd);
-      if (it == dirs_.end()) return;
+      std::lock_guard lock(mu);
+      auto it = dirs.find(ev.wd);
+      if (it == dirs.end()) return;
       dir = it->second;
       if (ev.mask & IN_IGNORED) {
-        dirs_.erase(it);
+        dirs.erase(it);
         return;
       }
     }
     if (ev.mask & (IN_DELETE_SELF | IN_MOVE_SELF)) {
       // The root itself went away or moved: the index must be rebuilt from scratch.
-      if (dir.empty()) cb_(ChangeNotice{"", true});
+      if (dir.empty()) notify(ChangeNotice{"", true});
       return;
     }
     if (ev.len == 0) return;
     std::string path = dir + "/" + ev.name;
     if ((ev.mask & IN_ISDIR) && (ev.mask & (IN_CREATE | IN_MOVED_TO))) add_tree(path);
-    cb_(ChangeNotice{path, false});
+    notify(ChangeNotice{path, false});
+  }
+};
+
+class LocalWatcher : public WatchHandle {
+ public:
+  explicit LocalWatcher(std::shared_ptr<WatchState> state) : state_(std::move(state)) {
+    // Watches are placed on the thread, not here: whoever starts a watcher (the
+    // indexer) must not block on a hung share.
+    thread_ = std::thread([s = state_] {
+      s->run();
+      std::lock_guard lock(s->exit_mu);
+      s->exited = true;
+      s->exit_cv.notify_all();
+    });
   }
 
-  std::string origin_id_;
-  std::string root_;
-  ChangeCallback cb_;
-  UniqueFd inotify_;
-  UniqueFd stop_;
-  mutable std::mutex mu_;
-  std::unordered_map<int, std::string> dirs_;  // watch descriptor -> relative dir
+  ~LocalWatcher() override {
+    state_->stopping.store(true);
+    uint64_t one = 1;
+    (void)!::write(state_->stop.get(), &one, sizeof one);
+    bool exited = false;
+    {
+      std::unique_lock lock(state_->exit_mu);
+      exited = state_->exit_cv.wait_for(lock, kStopWait, [&] { return state_->exited; });
+    }
+    if (exited) {
+      thread_.join();
+      return;
+    }
+    // Stuck in the origin (a hung share): leave the thread behind, never to call back.
+    {
+      std::lock_guard lock(state_->cb_mu);
+      state_->orphaned = true;
+    }
+    spdlog::warn("origin {}: the change watcher is blocked in the origin; leaving it behind", state_->origin_id);
+    thread_.detach();
+  }
+
+  size_t watch_count() const override {
+    std::lock_guard lock(state_->mu);
+    return state_->dirs.size();
+  }
+
+  bool wait_ready(std::chrono::milliseconds stall_after) override {
+    std::unique_lock lock(state_->exit_mu);
+    for (;;) {
+      const size_t before = state_->placed.load();
+      if (state_->exit_cv.wait_for(lock, stall_after, [&] {
+            return state_->ready || state_->exited || state_->placed.load() != before;
+          })) {
+        if (state_->ready || state_->exited) return state_->ready;
+        continue;  // progress: keep waiting
+      }
+      return false;
+    }
+  }
+
+ private:
+  static constexpr auto kStopWait = std::chrono::milliseconds(500);
+  std::shared_ptr<WatchState> state_;
   std::thread thread_;
 };
 
@@ -155,8 +219,13 @@ std::unique_ptr<WatchHandle> start_local_watcher(std::string origin_id, std::str
   }
   UniqueFd stop(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!stop.valid()) return nullptr;
-  return std::make_unique<LocalWatcher>(std::move(origin_id), std::move(root), std::move(callback),
-                                        std::move(in), std::move(stop));
+  auto state = std::make_shared<WatchState>();
+  state->origin_id = std::move(origin_id);
+  state->root = std::move(root);
+  state->cb = std::move(callback);
+  state->inotify = std::move(in);
+  state->stop = std::move(stop);
+  return std::make_unique<LocalWatcher>(std::move(state));
 }
 
 }  // namespace musicfs

@@ -8,6 +8,7 @@
 // Deadlines: an implementation that can bound its own waits (a socket timeout) should;
 // one that cannot (a blocking read(2) on a hung NFS mount) is wrapped by BoundedOrigin,
 // which runs calls on the origin's own worker threads and gives up at the deadline.
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -57,6 +58,13 @@ class WatchHandle {
  public:
   virtual ~WatchHandle() = default;
   virtual size_t watch_count() const = 0;
+  // Waits until the watcher sees every change from now on (a local watcher places its
+  // watches in the background). Gives up, returning false, when it makes no progress
+  // for `stall_after` (a hung share).
+  virtual bool wait_ready(std::chrono::milliseconds stall_after) {
+    (void)stall_after;
+    return true;
+  }
 };
 
 class Origin {

@@ -296,8 +296,10 @@ TEST_CASE("federation: a hung origin fails its read within read_timeout_ms witho
   INFO("O_DIRECT read of x (hung origin a) took " << rx.secs << " s, errno " << rx.err);
   CHECK_FALSE(rx.ok);
   CHECK(rx.err == EIO);
+  // It waited for the origin (the data call reached it: `blocked`), up to the read
+  // timeout or until the origin stalled, whichever came first: a health probe that
+  // timed out meanwhile ends the wait at once.
   CHECK(rx.secs < 2.0 + 1.5);
-  CHECK(rx.secs > 1.5);  // it did wait for the origin, up to the read timeout
   CHECK(debug_fault(f, {"a"}).size() == 1);  // one request, one data call
 }
 

@@ -160,6 +160,7 @@ TEST_CASE("LocalOrigin::watch reports changes and counts its watches", "[origins
     seen.push_back(n.path);
   });
   REQUIRE(handle != nullptr);
+  REQUIRE(handle->wait_ready(std::chrono::milliseconds(5000)));
   CHECK(handle->watch_count() == 2);
   dir.write("sub/new.flac", "n");
   CHECK(test::poll_until([&] {
