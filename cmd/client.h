@@ -21,7 +21,7 @@ struct CallOptions {
   // Lines the daemon streams before its reply (objects without "ok") go here whole;
   // each one restarts the timeout, so a stream lasts as long as the daemon speaks.
   std::function<void(const nlohmann::json&)> on_stream;
-  // For a request that waits on long work (origins add waits for its index): no
+  // For a request that waits on long work (origins add/enable wait for an index): no
   // timeout unless --timeout or $MUSICFS_TIMEOUT sets one.
   bool long_running = false;
 };

@@ -29,7 +29,8 @@ bool parse_setting(const std::string& kv, nlohmann::json& into) {
 
 int simple(const Globals& g, const std::string& cmd, const nlohmann::json& args, const std::string& done) {
   CallOptions options;
-  options.long_running = cmd == "origins-add";  // it waits for the new origin's first index
+  // Both wait for the origin's index, which takes as long as its library is big.
+  options.long_running = cmd == "origins-add" || cmd == "origins-enable";
   auto out = call_daemon(g, cmd, args, options);
   if (!out.reply || !out.reply->ok) return out.exit_code;
   if (g.json) {
@@ -80,7 +81,8 @@ CliCommand origins_command() {
                   return kExitOk;
                 }
                 Table t({"MOUNT", "ORIGIN", "TYPE", "PRIORITY", "ENABLED", "STATUS", "FILES", "SOURCE"});
-                for (const auto& o : cli::list(out.reply->result, "origins")) {  // `list` here is the subcommand
+                // cli::list: in this scope `list` is the subcommand.
+                for (const auto& o : cli::list(out.reply->result, "origins")) {
                   t.add({path_text(o, "mount"), text(o, "id"), text(o, "type"), text(o, "priority"),
                          text(o, "enabled"), text(o, "status"), text(o, "files"), text(o, "source")});
                 }
