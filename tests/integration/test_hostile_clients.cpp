@@ -134,7 +134,7 @@ TEST_CASE("a silent connection and a half request are closed with a timeout erro
   CHECK(d.ctl({"status"}).exit_code == 0);
 }
 
-TEST_CASE("64 events --follow streams leave room for commands, and the stream beyond the limit is told busy",
+TEST_CASE("64 events --follow streams leave room for commands and the stream beyond the limit is told busy",
           "[hostile][control]") {
   TempDir dir;
   Daemon d(dir);
@@ -169,7 +169,7 @@ TEST_CASE("64 events --follow streams leave room for commands, and the stream be
   CHECK(count_lines(follow.err) == 1);
 }
 
-TEST_CASE("out of descriptors, the daemon refuses clients without spinning and recovers", "[hostile][control]") {
+TEST_CASE("out of descriptors the daemon refuses clients without spinning and recovers", "[hostile][control]") {
   TempDir dir;
   Daemon d(dir);
   // Lower the running daemon's limit to just above what it holds now.
