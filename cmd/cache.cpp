@@ -25,7 +25,8 @@ int print_stat(const Globals& g) {
     if (!flag(m, "enabled")) {
       std::cout << " is off (content_cache_gb = 0: passthrough)\n";
     } else {
-      std::cout << "\n  used " << fmt_bytes(n("used_bytes")) << " of " << fmt_bytes(n("capacity_bytes")) << " in "
+      std::cout << "\n  used " << fmt_bytes(n("used_bytes")) << " of " << fmt_bytes(n("capacity_bytes"))
+                << (flag(m, "capped_by_disk") ? " (lowered: the cache filesystem is full)" : "") << " in "
                 << n("files") << " files, " << n("chunks") << " chunks\n"
                 << "  hits " << n("hits") << " (" << fmt_bytes(n("hit_bytes")) << "), misses " << n("misses") << " ("
                 << fmt_bytes(n("miss_bytes")) << "), evictions " << n("evictions") << " ("

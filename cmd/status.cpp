@@ -5,6 +5,7 @@
 #include "command.h"
 #include "output.h"
 #include "reply_fields.h"
+#include "util/virtual_path.h"
 
 namespace musicfs::cli {
 
@@ -41,6 +42,13 @@ CliCommand status_command() {
                          text(o, "consecutive_failures"), text(o, "files"), path_text(o, "location")});
                 }
                 t.print("  ");
+                for (const auto& o : list(m, "origins")) {
+                  const uint64_t skipped = count(o, "skipped_long_paths");
+                  if (skipped == 0) continue;
+                  std::cout << "  " << text(o, "id") << " skipped: " << skipped << " entries with paths of "
+                            << kMaxPathBytes << " bytes or more or names longer than " << kMaxEntryNameBytes
+                            << " bytes\n";
+                }
               }
               return kExitOk;
             };

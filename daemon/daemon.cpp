@@ -102,7 +102,7 @@ int Daemon::run() {
     report_ready(listen_fd.error().message);
     return 1;
   }
-  auto store = StateStore::open(options_.state_dir + "/musicfs.db");
+  auto store = StateStore::open(options_.state_dir + "/musicfs.db", unix_now());
   if (!store) {
     spdlog::error("{}", store.error().message);
     report_ready(store.error().message);
@@ -111,6 +111,12 @@ int Daemon::run() {
   store_ = std::move(*store);
   if (auto max_id = store_->max_event_id()) events_.set_next_id(*max_id + 1);
   events_.set_sink([s = store_.get()](const Event& e) { s->record_event(e); });
+  if (const auto& reset = store_->reset()) {
+    // Into the fresh database, so `musicfsctl events` tells what happened to the old one.
+    events_.record({0, 0, "state_reset", "", "", reset->aside_path,
+                    "state database " + store_->path() + " was damaged (" + reset->damage + "); moved to " +
+                        reset->aside_path + ", started fresh: mounts, run-time origins and history were lost"});
+  }
   mounts_ = std::make_unique<MountTable>(events_, store_.get(), origin_decorator());
   server_ = std::make_unique<ControlServer>(
       std::move(*listen_fd), [this](const Request& r, Connection& c) { return dispatch(r, c); },

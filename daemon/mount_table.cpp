@@ -105,7 +105,7 @@ Result<MountPtr> MountTable::mount(Config config) {
     if (!o.enabled) continue;
     const OriginTypeInfo* info = find_origin_type(o.type);
     if (info == nullptr || !info->create) {
-      std::string where = config.source_path + (o.source_line > 0 ? ":" + std::to_string(o.source_line) : "");
+      const std::string where = config_location(config.source_path, o.source_line);
       return make_error(ErrorCode::kUnsupported, where + ": origin '" + o.id + "' has origin_type '" + o.type +
                                                      "', which this version of musicfs cannot mount yet "
                                                      "(set enabled = false for it)");
@@ -164,7 +164,13 @@ Result<MountPtr> MountTable::mount(Config config) {
     if (store_) {
       if (auto st = store_->origin_state(mp, o.id); st && *st) restored = **st;
     }
-    if (auto s = m->federation->add_origin(o, restored); !s) return forget_on_error(s.error().with_context("mount " + mp));
+    if (auto s = m->federation->add_origin(o, restored); !s) {
+      // An origin type checks some settings only when it is built (an http url, an
+      // s3 bucket): an origin from the file is named by its place there, like any
+      // other key; one added at run time has no place to name.
+      const std::string where = o.source_line > 0 ? config_location(config.source_path, o.source_line) : "mount " + mp;
+      return forget_on_error(s.error().with_context(where));
+    }
   }
   auto host = FuseHost::mount(mp, *m->federation, m->invalidator);
   if (!host) return forget_on_error(host.take_error());
@@ -197,6 +203,9 @@ Result<std::shared_ptr<ContentCache>> MountTable::cache_for(const Config& config
   o.capacity_bytes = capacity;
   auto opened = ContentCache::open(o);
   if (!opened) return opened.take_error();
+  if (const auto& reset = (*opened)->reset_reason()) {
+    events_.record({0, 0, "cache_reset", config.mount_point, "", dir + "/cache.db", "content cache " + dir + ": " + *reset});
+  }
   caches_[dir] = *opened;
   return *opened;
 }

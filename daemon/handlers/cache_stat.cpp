@@ -20,6 +20,7 @@ CommandHandler cache_stat_handler() {
                                 {"enabled", m->cache != nullptr},
                                 {"configured_capacity_bytes", m->config.cache.content_cache_bytes()},
                                 {"capacity_bytes", s.capacity_bytes},
+                                {"capped_by_disk", s.capped_by_disk},
                                 {"used_bytes", s.used_bytes},
                                 {"files", s.files},
                                 {"chunks", s.chunks},

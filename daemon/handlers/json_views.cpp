@@ -35,6 +35,7 @@ nlohmann::json origin_json(const OriginRuntime& rt, const VirtualTree& tree) {
       {"latency_p99_ms", ms(rt.latency.p99_us())},
       {"files", tree.file_count(rt.slot)},
       {"bytes_read", rt.bytes_read.load()},
+      {"skipped_long_paths", rt.skipped_long_paths.load()},
       {"unhealthy_threshold", rt.thresholds.unhealthy},
   };
 }

@@ -1,6 +1,7 @@
 // origins-list, origins-add, origins-remove, origins-enable, origins-disable.
 // Run-time changes take effect at once in the live tree and are persisted in the
 // state database, so they survive restarts (merge rules: musicfs.toml(5)).
+#include "config/config_parser.h"
 #include "config/origin_json.h"
 #include "daemon.h"
 #include "handlers/handler.h"
@@ -73,6 +74,7 @@ Reply add(HandlerContext& ctx) {
   auto o = origin_from_json(definition, "origins add");
   if (!o) return Reply::failure(o.error());
   Mount& mount = **m;
+  if (auto s = check_origin_outside_mount(mount.config.mount_point, *o, "origins add"); !s) return Reply::failure(s.error());
   {
     std::lock_guard lock(mount.catalog_mu);
     if (catalog_entry(mount, o->id) != nullptr) {

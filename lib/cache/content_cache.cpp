@@ -6,8 +6,11 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
+
+#include "state/db_recovery.h"
 
 namespace musicfs {
 
@@ -22,7 +25,8 @@ int64_t now_us() {
 constexpr auto kTouchFlushInterval = std::chrono::seconds(30);
 }  // namespace
 
-ContentCache::ContentCache(Options options) : options_(std::move(options)), files_(options_.dir) {}
+ContentCache::ContentCache(Options options)
+    : options_(std::move(options)), files_(options_.dir), capacity_(options_.capacity_bytes) {}
 
 Result<std::shared_ptr<ContentCache>> ContentCache::open(Options options) {
   std::shared_ptr<ContentCache> cache(new ContentCache(std::move(options)));
@@ -35,14 +39,8 @@ Result<std::shared_ptr<ContentCache>> ContentCache::open(Options options) {
     return make_error(ErrorCode::kExists, "content cache directory " + dir +
                                               " is in use by another musicfs daemon (set a different cache_dir)");
   }
-  auto catalog = CacheCatalog::open(dir + "/cache.db");
-  if (!catalog) return catalog.take_error().with_context("content cache " + dir);
-  cache->catalog_ = std::move(*catalog);
-
   std::vector<ChunkRecord> records;
-  if (auto s = cache->catalog_->load([&](ChunkRecord&& r) { records.push_back(std::move(r)); }); !s) {
-    return s.error().with_context("content cache " + dir);
-  }
+  if (auto s = cache->open_catalog(records); !s) return s.error().with_context("content cache " + dir);
   std::sort(records.begin(), records.end(),
             [](const ChunkRecord& a, const ChunkRecord& b) { return a.last_access_us > b.last_access_us; });
   for (auto& r : records) {
@@ -57,9 +55,40 @@ Result<std::shared_ptr<ContentCache>> ContentCache::open(Options options) {
     cache->chunks_.emplace(std::move(name), std::move(c));
   }
   spdlog::info("content cache {}: {} chunks, {} bytes of {}", dir, cache->chunks_.size(), cache->used_bytes_,
-               cache->options_.capacity_bytes);
+               cache->capacity_);
   cache->writer_ = std::thread([c = cache.get()] { c->writer_loop(); });
   return cache;
+}
+
+Status ContentCache::open_catalog(std::vector<ChunkRecord>& records) {
+  const std::string db_path = options_.dir + "/cache.db";
+  // The cache only holds copies: a damaged catalog costs refetching, never a mount.
+  // It is deleted and a fresh one started; the sweep at start then removes the
+  // segment files, which no row of the new catalog names.
+  auto reset = [&](const std::string& damage) -> Status {
+    spdlog::warn("content cache catalog {} is damaged ({}); deleted it and started an empty cache", db_path, damage);
+    reset_reason_ = "catalog " + db_path + " was damaged (" + damage + "); the cache was emptied";
+    catalog_.reset();
+    records.clear();
+    return remove_database(db_path);
+  };
+  auto damage = database_damage(db_path, false);
+  if (!damage) return damage.take_error();
+  if (*damage) {
+    if (auto s = reset(**damage); !s) return s;
+  }
+  for (int attempt = 0;; ++attempt) {
+    Status opened = [&]() -> Status {
+      auto catalog = CacheCatalog::open(db_path);
+      if (!catalog) return catalog.take_error();
+      catalog_ = std::move(*catalog);
+      return catalog_->load([&](ChunkRecord&& r) { records.push_back(std::move(r)); });
+    }();
+    // Damage that quick_check does not see (a bad row, a failed schema update) is
+    // found here. A catalog of a newer musicfs is not damage: it is left alone.
+    if (opened || attempt > 0 || opened.error().code == ErrorCode::kUnsupported) return opened;
+    if (auto s = reset(opened.error().message); !s) return s;
+  }
 }
 
 ContentCache::~ContentCache() {
@@ -154,7 +183,7 @@ uint64_t ContentCache::cached_bytes(const FileVersion& v) const {
 
 bool ContentCache::store(const FileVersion& v, uint32_t index, std::shared_ptr<const std::vector<char>> data,
                          bool wait_for_room) {
-  if (!data || data->empty() || data->size() > options_.capacity_bytes) return false;
+  if (!data || data->empty()) return false;
   WriteJob job;
   job.record.name = chunk_name(v, index);
   job.record.version = v;
@@ -164,6 +193,7 @@ bool ContentCache::store(const FileVersion& v, uint32_t index, std::shared_ptr<c
   job.record.length = static_cast<uint32_t>(data->size());
   job.data = std::move(data);
   std::unique_lock lock(mu_);
+  if (job.record.length > capacity_) return false;
   if (chunks_.count(job.record.name) != 0 || queued_.count(job.record.name) != 0) return false;
   if (pending_bytes_ + job.record.length > options_.max_pending_bytes) {
     if (!wait_for_room) {
@@ -227,6 +257,7 @@ void ContentCache::write_one(WriteJob job) {
   }
   job.record.last_access_us = now_us();
   Status written = files_.write(job.record.segment, job.record.offset, std::span<const char>(data.data(), data.size()));
+  const bool disk_full = !written && (written.error().sys_errno == ENOSPC || written.error().sys_errno == EDQUOT);
   std::lock_guard lock(mu_);
   pending_bytes_ -= job.record.length;
   queued_.erase(job.record.name);
@@ -234,7 +265,11 @@ void ContentCache::write_one(WriteJob job) {
   if (!written || writing_cancelled_) {
     // A failed write may have left part of the chunk; a cancelled one (the file
     // changed, or the cache was cleared, while it waited) all of it. Free either.
-    if (!written) spdlog::warn("{}", written.error().message);
+    if (disk_full) {
+      shrink_to_disk_locked(written.error());
+    } else if (!written) {
+      spdlog::warn("{}", written.error().message);
+    }
     release_locked(job.record.segment, job.record.offset, job.record.length);
     return;
   }
@@ -249,14 +284,36 @@ void ContentCache::write_one(WriteJob job) {
   chunks_.emplace(std::move(name), std::move(c));
 }
 
+void ContentCache::shrink_to_disk_locked(const Error& why) {
+  // The disk holds less than the configured cap (it is smaller, or shared and filling
+  // up). What fits is what is cached now, less a margin for the catalog and for the
+  // blocks a filesystem keeps for itself; eviction (next, on this thread) gets down
+  // to it. The writes still queued would fail the same way: they are dropped, and
+  // reads are served from the origins. The cap stays lowered until the daemon restarts.
+  const uint64_t margin = 2ull * options_.chunk_size;
+  const uint64_t fits = used_bytes_ > margin ? used_bytes_ - margin : 0;
+  capacity_ = std::min(capacity_, fits);
+  capped_by_disk_ = true;
+  cancel_queued_locked([](const FileVersion&) { return true; });
+  room_cv_.notify_all();
+  if (!disk_full_warned_) {
+    disk_full_warned_ = true;
+    spdlog::warn("{}: the cache filesystem is full; the content cache is capped at {} bytes (configured {}) "
+                 "until the daemon restarts",
+                 why.message, capacity_, options_.capacity_bytes);
+  } else {
+    spdlog::debug("{}: content cache capped at {} bytes", why.message, capacity_);
+  }
+}
+
 void ContentCache::evict_if_needed() {
   std::vector<std::string> victims;
   {
     std::lock_guard lock(mu_);
-    if (used_bytes_ <= options_.capacity_bytes) return;
+    if (used_bytes_ <= capacity_) return;
     // Evict down to 95% of the cap, so a steady stream of new chunks does not evict
     // one chunk per write.
-    const uint64_t target = options_.capacity_bytes - options_.capacity_bytes / 20;
+    const uint64_t target = capacity_ - capacity_ / 20;
     while (used_bytes_ > target && !lru_.empty()) {
       Chunk* c = lru_.back();
       evictions_.fetch_add(1, std::memory_order_relaxed);
@@ -476,8 +533,9 @@ CacheStats ContentCache::stats() const {
     s.files = by_file_.size();
     s.chunks = chunks_.size();
     s.pending_bytes = pending_bytes_;
+    s.capacity_bytes = capacity_;
+    s.capped_by_disk = capped_by_disk_;
   }
-  s.capacity_bytes = options_.capacity_bytes;
   s.hits = hits_.load();
   s.hit_bytes = hit_bytes_.load();
   s.misses = misses_.load();

@@ -15,6 +15,8 @@
 //     cache is over capacity_bytes, frees the disk space of chunks that are dropped
 //     (in queue order, so a chunk freed and then stored again is never lost), and
 //     removes what a crash left behind.
+//   - A full disk (ENOSPC from a segment write) lowers the cap to what fits, once
+//     and with one warning; reads go on being served from the origins.
 //   - One ContentCache per cache directory; several mounts may share it (the mount
 //     is part of every key). A lock file keeps a second daemon out.
 #include <atomic>
@@ -25,6 +27,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <span>
 #include <string>
@@ -56,6 +59,7 @@ struct CacheStats {
   uint64_t corrupt_chunks = 0;   // failed their checksum, dropped and refetched
   uint64_t dropped_writes = 0;   // not cached because the writer was too far behind
   uint64_t pending_bytes = 0;    // queued for writing
+  bool capped_by_disk = false;   // capacity_bytes was lowered after the disk filled up
 };
 
 struct CacheClearResult {
@@ -78,9 +82,16 @@ class ContentCache {
   ContentCache(const ContentCache&) = delete;
   ContentCache& operator=(const ContentCache&) = delete;
 
+  // Set when open() found the catalog damaged and started an empty cache: what it
+  // found, for the daemon's event log.
+  const std::optional<std::string>& reset_reason() const { return reset_reason_; }
   uint32_t chunk_size() const { return options_.chunk_size; }
   const std::string& dir() const { return options_.dir; }
-  uint64_t capacity_bytes() const { return options_.capacity_bytes; }
+  // The cap in force: the configured one, or less once the disk filled up.
+  uint64_t capacity_bytes() const {
+    std::lock_guard lock(mu_);
+    return capacity_;
+  }
   // Bytes of chunk `index` of a file of `size` bytes (the last chunk is shorter).
   uint32_t chunk_length(uint64_t size, uint32_t index) const;
 
@@ -125,6 +136,8 @@ class ContentCache {
   using Job = std::variant<WriteJob, ReleaseJob>;
 
   explicit ContentCache(Options options);
+  // Opens and loads the catalog; a damaged one is replaced by an empty one.
+  Status open_catalog(std::vector<ChunkRecord>& records);
   static FileKey key_of(const FileVersion& v) { return {v.mount, v.origin, v.path}; }
   void writer_loop();
   void write_one(WriteJob job);
@@ -137,6 +150,8 @@ class ContentCache {
   void cancel_queued_locked(Pred matches);
   void sweep_orphans();
   void evict_if_needed();
+  // A segment write found the disk full: lowers capacity_ to what fits (lock held).
+  void shrink_to_disk_locked(const Error& why);
   void flush_touches();
   // Removes a chunk from memory and queues the release of its bytes (lock held);
   // the caller removes its catalog row.
@@ -146,6 +161,7 @@ class ContentCache {
   const Options options_;
   SegmentFiles files_;
   std::unique_ptr<CacheCatalog> catalog_;
+  std::optional<std::string> reset_reason_;
   UniqueFd lock_fd_;
 
   mutable std::mutex mu_;
@@ -154,6 +170,9 @@ class ContentCache {
   std::list<Chunk*> lru_;  // most recently used first
   std::unordered_set<std::string> touched_;
   uint64_t used_bytes_ = 0;
+  uint64_t capacity_ = 0;  // options_.capacity_bytes until the disk fills up
+  bool capped_by_disk_ = false;
+  bool disk_full_warned_ = false;
   // Chunks cached or queued for writing, per segment: its file is deleted at zero.
   std::unordered_map<std::string, uint32_t> segment_refs_;
 

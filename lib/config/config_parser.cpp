@@ -1,30 +1,58 @@
 #include "config/config_parser.h"
 
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
-#include <fstream>
+#include <cstdio>
 #include <sstream>
 #include <spdlog/spdlog.h>
 #include <toml++/toml.h>
 
 #include "origins/origin_types.h"
 #include "util/suggest.h"
+#include "util/unique_fd.h"
 
 namespace musicfs {
 
+std::string config_location(const std::string& source, int line) {
+  return line > 0 ? source + ":" + std::to_string(line) : source;
+}
+
+std::string one_line(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (unsigned char c : text) {
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
 namespace {
 
-// Formats "file:line: key: message" with whatever position is known.
+// Formats "file:line: key: message" with whatever position is known. Values quoted
+// in the message may hold a newline ("a\nb" in TOML): the error stays one line.
 class Located {
  public:
   explicit Located(std::string source) : source_(std::move(source)) {}
 
   Error at(const toml::node* node, const std::string& key, const std::string& msg) const {
-    std::string pos = source_;
-    if (node != nullptr && node->source().begin.line > 0) {
-      pos += ":" + std::to_string(node->source().begin.line);
-    }
-    return make_error(ErrorCode::kConfig, pos + ": " + key + ": " + msg);
+    const int line = node != nullptr ? static_cast<int>(node->source().begin.line) : 0;
+    return make_error(ErrorCode::kConfig, config_location(source_, line) + ": " + one_line(key) + ": " + one_line(msg));
   }
   const std::string& source() const { return source_; }
 
@@ -284,7 +312,9 @@ Result<Config> parse_root(const toml::table& root, const Located& loc) {
   }
   if (const toml::node* n = root.get("origins")) {
     const toml::array* arr = n->as_array();
-    if (arr == nullptr || !arr->is_array_of_tables()) {
+    // `origins = []` is a mount with no origins yet (added later with `origins add`);
+    // toml++ does not count an empty array as an array of tables.
+    if (arr == nullptr || (!arr->empty() && !arr->is_array_of_tables())) {
       return loc.at(n, "origins", "expected an array of tables ([[origins]])");
     }
     size_t i = 0;
@@ -314,22 +344,70 @@ Result<Config> parse_config_string(std::string_view text, const std::string& sou
   } catch (const toml::parse_error& err) {
     std::ostringstream os;
     os << source_name << ":" << err.source().begin.line << ":" << err.source().begin.column
-       << ": invalid TOML: " << err.description();
+       << ": invalid TOML: " << one_line(err.description());
     return make_error(ErrorCode::kConfig, os.str());
   }
   return parse_root(root, loc);
 }
 
-Result<Config> parse_config_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    Error e = Error::from_errno(errno, "cannot read config file " + path);
+namespace {
+const char* file_kind(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "of an unsupported type";
+}
+
+Error config_file_error(const std::string& path, const std::string& why) {
+  return make_error(ErrorCode::kConfig, "config file " + one_line(path) + ": " + why);
+}
+}  // namespace
+
+Result<std::string> read_config_text(const std::string& path) {
+  // O_NONBLOCK: opening a FIFO for reading must not wait for a writer. The type is
+  // checked on the open descriptor (fstat), so a file swapped after a stat cannot slip by.
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
+  if (!fd.valid()) {
+    Error e = Error::from_errno(errno, "cannot read config file " + one_line(path));
     e.code = ErrorCode::kConfig;
     return e;
   }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  auto config = parse_config_string(ss.str(), path);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) {
+    Error e = Error::from_errno(errno, "cannot stat config file " + one_line(path));
+    e.code = ErrorCode::kConfig;
+    return e;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return config_file_error(path, std::string("is ") + file_kind(st.st_mode) + ", not a regular file");
+  }
+  const std::string too_big = "is larger than " + std::to_string(kMaxConfigBytes / 1024) + " KiB (the limit for a config file)";
+  if (static_cast<uint64_t>(st.st_size) > kMaxConfigBytes) return config_file_error(path, too_big);
+  // Read at most one byte past the cap: a file that grows while it is read is still capped.
+  std::string text(kMaxConfigBytes + 1, '\0');
+  size_t got = 0;
+  while (got < text.size()) {
+    ssize_t n = ::read(fd.get(), text.data() + got, text.size() - got);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      Error e = Error::from_errno(errno, "cannot read config file " + one_line(path));
+      e.code = ErrorCode::kConfig;
+      return e;
+    }
+    if (n == 0) break;
+    got += static_cast<size_t>(n);
+  }
+  if (got > kMaxConfigBytes) return config_file_error(path, too_big);
+  text.resize(got);
+  return text;
+}
+
+Result<Config> parse_config_file(const std::string& path) {
+  auto text = read_config_text(path);
+  if (!text) return text.take_error();
+  auto config = parse_config_string(*text, path);
   if (config) warn_if_secret_exposed(*config, path);
   return config;
 }
@@ -367,13 +445,56 @@ Result<OriginConfig> parse_origin_table(const toml::table& table, const std::str
   return o;
 }
 
+namespace {
+// realpath when the path exists, else the path without trailing slashes: an origin
+// or mount point that is missing still compares by its spelling.
+std::string resolved(const std::string& path) {
+  char buf[PATH_MAX];
+  if (::realpath(path.c_str(), buf) != nullptr) return buf;
+  std::string p = path;
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  return p;
+}
+
+// True when `inner` is `outer` or lies below it (both resolved).
+bool contains(const std::string& outer, const std::string& inner) {
+  if (inner == outer) return true;
+  if (outer == "/") return true;
+  return inner.size() > outer.size() && inner.compare(0, outer.size(), outer) == 0 && inner[outer.size()] == '/';
+}
+
+// The origin types whose `path` is a directory on this machine.
+bool has_local_path(const OriginConfig& o) { return o.type == "local" || o.type == "nfs" || o.type == "smb"; }
+}  // namespace
+
+Status check_origin_outside_mount(const std::string& mount_point, const OriginConfig& origin, const std::string& where) {
+  if (!has_local_path(origin) || mount_point.empty()) return {};
+  const std::string op = origin.string_setting("path");
+  if (op.empty()) return {};
+  const std::string mp = resolved(mount_point);
+  const std::string rp = resolved(op);
+  std::string why;
+  if (mp == rp) {
+    why = "is the mount point itself";
+  } else if (contains(rp, mp)) {
+    why = "contains the mount point " + mp;
+  } else if (contains(mp, rp)) {
+    why = "lies inside the mount point " + mp;
+  } else {
+    return {};
+  }
+  // The mount would list itself through its own origin: every listing would wait on
+  // the mount it is building.
+  return make_error(ErrorCode::kConfig, where + ": origin '" + origin.id + "': path '" + one_line(op) + "' " + why +
+                                            " (an origin and the mount point must not overlap)");
+}
+
 Status check_mount_point(const Config& config) {
   if (config.mount_point.empty()) {
     return make_error(ErrorCode::kConfig,
                       config.source_path + ": mount_point: missing (set it in the file or pass MOUNTPOINT)");
   }
-  std::string where = config.source_path;
-  if (config.mount_point_line > 0) where += ":" + std::to_string(config.mount_point_line);
+  const std::string where = config_location(config.source_path, config.mount_point_line);
   struct stat st {};
   if (::stat(config.mount_point.c_str(), &st) != 0) {
     return make_error(ErrorCode::kConfig,
@@ -381,6 +502,11 @@ Status check_mount_point(const Config& config) {
   }
   if (!S_ISDIR(st.st_mode)) {
     return make_error(ErrorCode::kConfig, where + ": mount_point: '" + config.mount_point + "' is not a directory");
+  }
+  for (const auto& o : config.origins) {
+    if (auto s = check_origin_outside_mount(config.mount_point, o, config_location(config.source_path, o.source_line)); !s) {
+      return s;
+    }
   }
   return {};
 }

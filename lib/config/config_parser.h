@@ -1,4 +1,5 @@
 #pragma once
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -13,10 +14,18 @@ class table;
 
 namespace musicfs {
 
-// Reads and validates a config file. Errors name the file, the line and the key:
+// The largest config file read (musicfs.toml(5)): a real one is a few KiB, and the
+// daemon must not read /dev/zero until it runs out of memory.
+constexpr uint64_t kMaxConfigBytes = 1u << 20;
+
+// Reads and validates a config file. Errors name the file, the line and the key, on
+// one line:
 //   "/etc/musicfs.toml:7: origins[1].priority: 300 is out of range 0-255"
-// Reads and parses a config file; warns (see warn_if_secret_exposed) about its mode.
+// Warns (see warn_if_secret_exposed) about its mode.
 Result<Config> parse_config_file(const std::string& path);
+// The text of a config file: refused unless it is a regular file of at most
+// kMaxConfigBytes. Never blocks (a FIFO is refused, not read).
+Result<std::string> read_config_text(const std::string& path);
 // Warns in the log, naming the file and the origin but never the secret, when the
 // config holds a password (an http url with user:password@) and the file at `path` is
 // readable by group or others.
@@ -27,7 +36,18 @@ Result<Config> parse_config_string(std::string_view text, const std::string& sou
 // `where` prefixes errors ("musicfs.toml:12: origins[2]" or "origins add").
 Result<OriginConfig> parse_origin_table(const toml::table& table, const std::string& where);
 
-// Checks what only matters when mounting: the mount point exists and is a directory.
+// Checks what only matters when mounting: the mount point exists and is a directory,
+// and no origin of the file overlaps it (check_origin_outside_mount).
 Status check_mount_point(const Config& config);
+// Refuses a local, nfs or smb origin whose path is the mount point, contains it or
+// lies inside it (compared by realpath). `where` prefixes the error.
+Status check_origin_outside_mount(const std::string& mount_point, const OriginConfig& origin, const std::string& where);
+
+// "file:line", or "file" when the line is not known (0): the prefix of every error
+// about a place in a config file.
+std::string config_location(const std::string& source, int line);
+// `text` with control characters escaped (\n, \t, \x01), so that an error quoting it
+// stays one line.
+std::string one_line(std::string_view text);
 
 }  // namespace musicfs

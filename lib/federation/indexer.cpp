@@ -401,14 +401,24 @@ void Indexer::list_all(const OriginRuntimePtr& rt) {
     changes.clear();
     batch.clear();
   };
+  uint64_t too_long = 0;
   Status s = rt->origin->list("/", [&](ListedEntry&& e) {
     if (gone) return;
+    if (!within_path_limits(e.path)) {
+      ++too_long;  // it could be listed but never opened or looked up
+      return;
+    }
     ++listed;
     batch.push_back(std::move(e));
     if (batch.size() >= kBatch) apply();
   }, SteadyClock::now() + kListDeadline);
   apply();
   if (gone) return;
+  rt->skipped_long_paths.store(too_long);
+  if (too_long > 0 && !rt->long_paths_logged.exchange(true)) {
+    spdlog::warn("origin {}: skipped {} entries with paths of {} bytes or more or names longer than {} bytes", id,
+                 too_long, kMaxPathBytes, kMaxEntryNameBytes);
+  }
   if (!s) {
     // A failed listing never removes files: what it did show is applied, the rest of
     // the last index stays.

@@ -24,6 +24,9 @@ struct OriginRuntime {
   LatencyStats latency;
   std::atomic<uint64_t> bytes_read{0};
   std::atomic<uint64_t> read_errors{0};
+  // Entries the last full listing left out for their length (within_path_limits).
+  std::atomic<uint64_t> skipped_long_paths{0};
+  std::atomic<bool> long_paths_logged{false};  // logged once per origin
 
   // Lock-free mirrors of the health state for the router (written under health_mu).
   std::atomic<HealthStatus> status{HealthStatus::kUnknown};

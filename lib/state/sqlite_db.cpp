@@ -1,6 +1,11 @@
 #include "state/sqlite_db.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <utility>
+
+#include "util/private_file.h"
 
 namespace musicfs {
 
@@ -77,6 +82,16 @@ std::string SqliteStatement::text_at(int col) const {
 }
 
 Result<SqliteDb> SqliteDb::open(const std::string& path) {
+  // SQLite creates a database 0644 (less the umask), and its -wal and -shm files with
+  // the database's own mode: a database created 0600 first keeps all three private.
+  // -wal and -shm left by an older version with a wider mode are tightened too.
+  if (auto s = make_private_file(path); !s) return s.take_error();
+  for (const char* suffix : {"-wal", "-shm"}) {
+    const std::string side = path + suffix;
+    if (::chmod(side.c_str(), 0600) != 0 && errno != ENOENT) {
+      return Error::from_errno(errno, "cannot make " + side + " private (chmod 600)");
+    }
+  }
   SqliteDb db;
   db.path_ = path;
   int rc = sqlite3_open_v2(path.c_str(), &db.db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,

@@ -45,6 +45,8 @@ class SqliteStatement {
 
 class SqliteDb {
  public:
+  // Opens (creating) a database that only its owner can read: the file and its -wal
+  // and -shm are 0600.
   static Result<SqliteDb> open(const std::string& path);
   SqliteDb() = default;
   SqliteDb(const SqliteDb&) = delete;

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "config/origin_json.h"
+#include "state/db_recovery.h"
 
 namespace musicfs {
 
@@ -34,18 +35,31 @@ Status migrate(SqliteDb& db) {
 }
 }  // namespace
 
-Result<std::unique_ptr<StateStore>> StateStore::open(const std::string& path) {
+Result<std::unique_ptr<StateStore>> StateStore::open(const std::string& path, int64_t now) {
   std::unique_ptr<StateStore> store(new StateStore());
   store->path_ = path;
+  const std::string what = "state database " + path;
+  // A damaged database is never used as if sound: what it held (mounts to restore,
+  // run-time origins, history, the persisted index) is rebuilt or lost, and the bad
+  // file is kept for a post-mortem. An empty file is damage too: this store never
+  // leaves one, and SQLite would take it for a new database.
+  auto damage = database_damage(path, true);
+  if (!damage) return damage.error().with_context(what);
+  if (*damage) {
+    auto aside = set_database_aside(path, now);
+    if (!aside) return aside.error().with_context(what + " is damaged (" + **damage + ")");
+    store->reset_ = StateReset{**damage, *aside};
+    spdlog::warn("{} is damaged ({}); moved it to {} and started a fresh one", what, **damage, *aside);
+  }
   auto w = SqliteDb::open(path);
   if (!w) return w.take_error();
   store->writer_db_ = std::move(*w);
   // WAL: readers never block the writer; synchronous=NORMAL is crash-safe for a
   // killed process (the OS still has the WAL), which is the failure we design for.
   for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON"}) {
-    if (auto s = store->writer_db_.exec(pragma); !s) return s.take_error();
+    if (auto s = store->writer_db_.exec(pragma); !s) return s.error().with_context(what);
   }
-  if (auto s = migrate(store->writer_db_); !s) return s.take_error();
+  if (auto s = migrate(store->writer_db_); !s) return s.error().with_context(what);
   auto r = SqliteDb::open(path);
   if (!r) return r.take_error();
   store->reader_db_ = std::move(*r);
@@ -86,7 +100,7 @@ void StateStore::writer_loop() {
     // One transaction per batch: many small writes cost one fsync of the WAL.
     SqliteTransaction tx(writer_db_);
     for (auto& w : batch) w(writer_db_);
-    if (auto s = tx.commit(); !s) spdlog::error("state database write failed: {}", s.error().message);
+    if (auto s = tx.commit(); !s) spdlog::error("state database {}: write failed: {}", path_, s.error().message);
   }
 }
 

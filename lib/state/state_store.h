@@ -56,13 +56,23 @@ struct StoredMount {
   std::string config_path;
 };
 
+// A damaged state database found at open and replaced by a fresh one.
+struct StateReset {
+  std::string damage;      // what the check found ("quick_check: ...", "the file is empty")
+  std::string aside_path;  // where the damaged file went (musicfs.db.corrupt-YYYYMMDDTHHMMSS)
+};
+
 class StateStore {
  public:
-  // Opens (creating and migrating as needed) state_dir/musicfs.db.
-  static Result<std::unique_ptr<StateStore>> open(const std::string& path);
+  // Opens (creating and migrating as needed) state_dir/musicfs.db. A damaged file
+  // (failed PRAGMA quick_check, or empty) is moved aside and a fresh one started
+  // (see reset()); `now` (unix seconds) dates the aside name. Errors name the file.
+  static Result<std::unique_ptr<StateStore>> open(const std::string& path, int64_t now);
   ~StateStore();
 
   const std::string& path() const { return path_; }
+  // Set when open() replaced a damaged database.
+  const std::optional<StateReset>& reset() const { return reset_; }
 
   // --- asynchronous writes (writer thread) ---
   void record_event(const Event& e);
@@ -111,6 +121,7 @@ class StateStore {
   Status write_now(Fn&& fn);
 
   std::string path_;
+  std::optional<StateReset> reset_;
   SqliteDb writer_db_;
   SqliteDb reader_db_;
   std::mutex reader_mu_;  // one reader connection, serialised

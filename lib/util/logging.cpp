@@ -7,6 +7,8 @@
 
 #include <cstdlib>
 
+#include "util/private_file.h"
+
 namespace musicfs {
 
 std::string resolve_log_level(const std::optional<std::string>& flag) {
@@ -31,6 +33,10 @@ Status setup_logging(LogTarget target, const std::string& level, const std::stri
             "musicfs", std::make_shared<spdlog::sinks::stderr_sink_mt>());
         break;
       case LogTarget::kFile:
+        // spdlog creates the file 0666 less the umask; the log names the user's files.
+        if (auto s = make_private_file(file_path); !s) {
+          return make_error(ErrorCode::kIo, "cannot open log file " + file_path + ": " + s.error().message);
+        }
         logger = std::make_shared<spdlog::logger>(
             "musicfs", std::make_shared<spdlog::sinks::basic_file_sink_mt>(file_path));
         break;

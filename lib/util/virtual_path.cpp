@@ -45,6 +45,11 @@ std::string join_virtual(std::string_view parent, std::string_view name) {
   return out;
 }
 
+bool within_path_limits(std::string_view path) {
+  if (path.size() >= kMaxPathBytes) return false;
+  return for_each_component(path, [](std::string_view name, size_t) { return name.size() <= kMaxEntryNameBytes; });
+}
+
 bool is_safe_entry_name(std::string_view name) {
   return !name.empty() && name != "." && name != ".." &&
          name.find('/') == std::string_view::npos && name.find('\0') == std::string_view::npos;

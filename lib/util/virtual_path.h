@@ -22,6 +22,13 @@ std::string join_virtual(std::string_view parent, std::string_view name);
 // A single entry name is safe when it is not empty, ".", ".." and has no '/'.
 bool is_safe_entry_name(std::string_view name);
 
+// What the tree can serve: the kernel refuses a name longer than NAME_MAX, and a
+// local origin cannot open a path of PATH_MAX bytes or more (below its root). The
+// indexer leaves out (and counts) entries beyond these limits.
+constexpr size_t kMaxEntryNameBytes = 255;
+constexpr size_t kMaxPathBytes = 4096;
+bool within_path_limits(std::string_view path);
+
 // Calls fn(component, end offset) for each '/'-separated component of `path`, skipping
 // empty ones; stops and returns false as soon as fn does.
 template <typename Fn>

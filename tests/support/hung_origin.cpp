@@ -19,25 +19,10 @@ HungOrigin::HungOrigin(std::string source, std::string mount_point)
     : source_(std::move(source)), mount_point_(std::move(mount_point)) {
   mkdirs(source_);
   mkdirs(mount_point_);
-  int in[2], out[2];
-  if (::pipe2(in, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
-  if (::pipe2(out, O_CLOEXEC) != 0) {
-    ::close(in[0]);
-    ::close(in[1]);
-    throw std::runtime_error("pipe");
-  }
-  pid_ = ::fork();
-  if (pid_ == 0) {
-    ::dup2(in[0], 0);
-    ::dup2(out[1], 1);
-    ::execl(HANGFS_PATH, HANGFS_PATH, source_.c_str(), mount_point_.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  ::close(in[0]);
-  ::close(out[1]);
-  in_fd_ = in[1];
-  out_fd_ = out[0];
-  if (pid_ < 0) throw std::runtime_error("fork");
+  PipedChild c = spawn_piped({HANGFS_PATH, source_, mount_point_}, /*pipe_stdin=*/true, /*pipe_stderr=*/false);
+  pid_ = c.pid;
+  in_fd_ = c.in_fd;
+  out_fd_ = c.out_fd;
   std::string first = read_reply(std::chrono::seconds(10));
   if (first != "ok pass") throw std::runtime_error("hangfs did not come up at " + mount_point_ + ": " + first);
   if (!wait_until([&] { return is_mounted(mount_point_); }, std::chrono::seconds(10))) {

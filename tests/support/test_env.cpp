@@ -428,31 +428,60 @@ TmpfsMount::~TmpfsMount() {
   if (mounted_ && is_mounted_at(where_)) ::umount2(where_.c_str(), MNT_DETACH);
 }
 
-StreamingProcess::StreamingProcess(const std::vector<std::string>& argv) {
-  int out[2], err[2];
-  if (::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
-  if (::pipe2(err, O_CLOEXEC) != 0) {
-    ::close(out[0]);
-    ::close(out[1]);
-    throw std::runtime_error("pipe");
+PipedChild spawn_piped(const std::vector<std::string>& argv, bool pipe_stdin, bool pipe_stderr) {
+  // pipes[0] stdin, [1] stdout, [2] stderr; {-1, -1} where not piped.
+  int pipes[3][2] = {{-1, -1}, {-1, -1}, {-1, -1}};
+  auto close_all = [&] {
+    for (auto& p : pipes) {
+      for (int fd : p) {
+        if (fd >= 0) ::close(fd);
+      }
+    }
+  };
+  const bool wanted[3] = {pipe_stdin, true, pipe_stderr};
+  for (int i = 0; i < 3; ++i) {
+    if (wanted[i] && ::pipe2(pipes[i], O_CLOEXEC) != 0) {
+      close_all();
+      throw std::runtime_error("pipe");
+    }
   }
-  pid_ = ::fork();
-  if (pid_ == 0) {
-    ::dup2(out[1], 1);
-    ::dup2(err[1], 2);
-    int null = ::open("/dev/null", O_RDONLY);
-    ::dup2(null, 0);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    if (pipe_stdin) {
+      ::dup2(pipes[0][0], 0);
+    } else {
+      int null = ::open("/dev/null", O_RDONLY);
+      ::dup2(null, 0);
+    }
+    ::dup2(pipes[1][1], 1);
+    if (pipe_stderr) ::dup2(pipes[2][1], 2);
     std::vector<char*> a;
     for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
     a.push_back(nullptr);
     ::execvp(a[0], a.data());
     ::_exit(127);
   }
-  ::close(out[1]);
-  ::close(err[1]);
-  out_fd_ = out[0];
-  err_fd_ = err[0];
-  if (pid_ < 0) throw std::runtime_error("fork");
+  if (pid < 0) {
+    close_all();
+    throw std::runtime_error("fork");
+  }
+  PipedChild c;
+  c.pid = pid;
+  // Keep our ends (the write end of its stdin, the read ends of its output).
+  c.in_fd = pipes[0][1];
+  c.out_fd = pipes[1][0];
+  c.err_fd = pipes[2][0];
+  for (int fd : {pipes[0][0], pipes[1][1], pipes[2][1]}) {
+    if (fd >= 0) ::close(fd);
+  }
+  return c;
+}
+
+StreamingProcess::StreamingProcess(const std::vector<std::string>& argv) {
+  PipedChild c = spawn_piped(argv, /*pipe_stdin=*/false, /*pipe_stderr=*/true);
+  pid_ = c.pid;
+  out_fd_ = c.out_fd;
+  err_fd_ = c.err_fd;
 }
 
 void StreamingProcess::pump(int timeout_ms) {

@@ -161,6 +161,16 @@ class TmpfsMount {
   bool mounted_ = false;
 };
 
+// A child started with some of its standard streams connected to pipes of ours.
+struct PipedChild {
+  int pid = -1;
+  int in_fd = -1;   // its stdin, when piped (else /dev/null)
+  int out_fd = -1;  // its stdout
+  int err_fd = -1;  // its stderr, when piped (else inherited)
+};
+// Forks and execs argv (PATH is searched). Throws when a pipe or the fork fails.
+PipedChild spawn_piped(const std::vector<std::string>& argv, bool pipe_stdin, bool pipe_stderr);
+
 // A child process whose stdout is read line by line while it runs (e.g.
 // `musicfsctl events --follow`). stderr is collected separately. The destructor kills
 // (SIGKILL) and reaps the child if it is still running.

@@ -298,3 +298,50 @@ TEST_CASE("the writer never blocks a reader: too much pending is dropped", "[cac
   CHECK(taken + s.dropped_writes == 50);
   CHECK(s.chunks == taken);
 }
+
+TEST_CASE("a damaged catalog is replaced by an empty cache and its segments go", "[cache]") {
+  test::TempDir dir("cache");
+  auto v = version("/a.flac", 2 * kChunk);
+  store_two_chunks(dir, v);
+  REQUIRE_FALSE(segment_files(dir.path()).empty());
+  SECTION("garbage after the header page") {
+    struct stat st {};
+    REQUIRE(::stat((dir / "cache.db").c_str(), &st) == 0);
+    REQUIRE(st.st_size >= 2 * 4096);
+    int fd = ::open((dir / "cache.db").c_str(), O_WRONLY);
+    REQUIRE(fd >= 0);
+    const std::string garbage(static_cast<size_t>(st.st_size - 4096), '\x5a');
+    REQUIRE(::pwrite(fd, garbage.data(), garbage.size(), 4096) == static_cast<ssize_t>(garbage.size()));
+    ::close(fd);
+  }
+  SECTION("not a database at all") { dir.write("cache.db", std::string(8192, 'g')); }
+  auto cache = open_cache(options(dir.path()));
+  REQUIRE(cache->reset_reason().has_value());
+  CHECK(cache->reset_reason()->find(dir / "cache.db") != std::string::npos);
+  CHECK(cache->stats().chunks == 0);
+  CHECK_FALSE(cache->contains(v, 0));
+  CHECK(test::poll_until([&] { return segment_files(dir.path()).empty(); }));
+  // The fresh catalog works, and a restart finds it sound.
+  REQUIRE(cache->store(v, 0, bytes(kChunk, 'n')));
+  cache->flush();
+  cache.reset();
+  auto again = open_cache(options(dir.path()));
+  CHECK_FALSE(again->reset_reason().has_value());
+  CHECK(again->contains(v, 0));
+}
+
+TEST_CASE("the catalog is created 0600 whatever the umask", "[cache]") {
+  test::TempDir dir("cache");
+  const mode_t old = ::umask(0);
+  auto cache = open_cache(options(dir.path()));
+  ::umask(old);
+  auto v = version("/a.flac", kChunk);
+  REQUIRE(cache->store(v, 0, bytes(kChunk, 'p')));
+  cache->flush();
+  for (const auto& p : {dir / "cache.db", dir / "cache.db-wal", dir / "cache.db-shm", segment_path(dir.path(), v)}) {
+    struct stat st {};
+    INFO(p);
+    REQUIRE(::stat(p.c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
+  }
+}

@@ -1,6 +1,9 @@
 #include <catch2/catch.hpp>
 #include <toml++/toml.h>
 
+#include <sys/stat.h>
+
+#include <filesystem>
 #include <string>
 
 #include "config/config_parser.h"
@@ -448,4 +451,114 @@ TEST_CASE("parse_config_file reads a file and names it in errors", "[config]") {
   auto missing = parse_config_file(dir / "nope.toml");
   REQUIRE_FALSE(missing.ok());
   CHECK_THAT(missing.error().message, Contains("nope.toml"));
+}
+
+TEST_CASE("parse_config_file refuses what is not a regular file without blocking", "[config]") {
+  test::TempDir dir("cfg");
+  SECTION("a FIFO with no writer is refused at once, not read") {
+    const std::string fifo = dir / "fifo.toml";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    auto r = parse_config_file(fifo);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code == ErrorCode::kConfig);
+    CHECK(r.error().message == "config file " + fifo + ": is a FIFO, not a regular file");
+  }
+  SECTION("a directory is not an empty config") {
+    auto r = parse_config_file(dir.path());
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code == ErrorCode::kConfig);
+    CHECK(r.error().message == "config file " + dir.path() + ": is a directory, not a regular file");
+  }
+  SECTION("a character device such as /dev/zero is refused before a byte is read") {
+    auto r = parse_config_file("/dev/zero");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().message == "config file /dev/zero: is a character device, not a regular file");
+  }
+}
+
+TEST_CASE("parse_config_file caps the size of a config file at 1 MiB", "[config]") {
+  test::TempDir dir("cfg");
+  // A comment line pads the file: valid TOML, so only the size can refuse it.
+  const std::string base = std::string("mount_point = \"/mnt/m\"\n") + kMinimalOrigin;
+  std::string at_cap = base + "#" + std::string(kMaxConfigBytes - base.size() - 2, 'x') + "\n";
+  REQUIRE(at_cap.size() == kMaxConfigBytes);
+  auto ok = parse_config_file(dir.write("at_cap.toml", at_cap));
+  INFO((ok.ok() ? std::string() : ok.error().message));
+  CHECK(ok.ok());
+
+  const std::string big = dir.write("big.toml", at_cap + "#\n");
+  auto r = parse_config_file(big);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == ErrorCode::kConfig);
+  CHECK(r.error().message == "config file " + big + ": is larger than 1024 KiB (the limit for a config file)");
+}
+
+TEST_CASE("an empty origins array is a valid config with no origins", "[config]") {
+  auto r = parse_config_string("mount_point = \"/mnt/m\"\norigins = []\n", "test.toml");
+  INFO((r.ok() ? std::string() : r.error().message));
+  REQUIRE(r.ok());
+  CHECK(r->origins.empty());
+  // Anything else that is not an array of tables is still refused.
+  config_error("origins = [1, 2]\n", 1, "origins");
+  config_error("origins = \"disk\"\n", 1, "origins");
+}
+
+TEST_CASE("every config error is one line even when it quotes a newline", "[config]") {
+  SECTION("a toml++ parse error") {
+    auto r = parse_config_string("mount_point = \"/mnt/m\nx\"\n", "test.toml");
+    REQUIRE_FALSE(r.ok());
+    INFO(r.error().message);
+    CHECK_THAT(r.error().message, Contains("test.toml:1:"));
+    CHECK(r.error().message.find('\n') == std::string::npos);
+  }
+  SECTION("a value with a newline quoted by a schema error") {
+    const std::string msg = config_error("mount_point = \"mnt\\nx\"\n", 1, "mount_point");
+    CHECK(msg == "test.toml:1: mount_point: 'mnt\\nx' must be an absolute path");
+  }
+  SECTION("a key with a control character") {
+    const std::string msg = config_error("\"a\\u0001b\" = 1\n", 1, "unknown key");
+    CHECK(msg.find('\x01') == std::string::npos);
+    CHECK_THAT(msg, Contains("a\\x01b"));
+  }
+  CHECK(one_line("tab\there\r\n") == "tab\\there\\r\\n");
+}
+
+TEST_CASE("check_mount_point refuses a local origin that overlaps the mount point", "[config]") {
+  test::TempDir dir("cfg");
+  const std::string mnt = dir / "mnt";
+  const std::string music = dir / "music";
+  std::filesystem::create_directories(mnt + "/sub");
+  std::filesystem::create_directories(music);
+  auto config_with = [&](const std::string& type, const std::string& path) {
+    auto r = parse_config_string("mount_point = \"" + mnt + "\"\n\n[[origins]]\nid = \"disk\"\norigin_type = \"" + type +
+                                     "\"\npriority = 1\npath = \"" + path + "\"\n",
+                                 "test.toml");
+    REQUIRE(r.ok());
+    return *r;
+  };
+  CHECK(check_mount_point(config_with("local", music)).ok());
+  struct Case {
+    std::string type, path, why;
+  };
+  for (const Case& c : {Case{"local", mnt, "is the mount point itself"},
+                        Case{"local", mnt + "/./", "is the mount point itself"},  // compared by realpath
+                        Case{"nfs", dir.path(), "contains the mount point " + mnt},
+                        Case{"smb", mnt + "/sub", "lies inside the mount point " + mnt}}) {
+    auto s = check_mount_point(config_with(c.type, c.path));
+    REQUIRE_FALSE(s.ok());
+    INFO(s.error().message);
+    CHECK(s.error().code == ErrorCode::kConfig);
+    CHECK_THAT(s.error().message, Contains("test.toml:3: origin 'disk': path '" + c.path + "' " + c.why));
+  }
+  // A mount point given through a symlink is the same directory.
+  std::filesystem::create_symlink(mnt, dir / "link");
+  Config c = config_with("local", mnt);
+  c.mount_point = dir / "link";
+  CHECK_FALSE(check_mount_point(c).ok());
+  // Remote types have no local path to compare.
+  OriginConfig sftp;
+  sftp.id = "far";
+  sftp.type = "sftp";
+  sftp.settings["path"] = mnt;
+  CHECK(check_origin_outside_mount(mnt, sftp, "origins add").ok());
 }
