@@ -6,6 +6,7 @@
 #include "client.h"
 #include "command.h"
 #include "output.h"
+#include "reply_fields.h"
 #include "client_path_args.h"
 
 namespace musicfs::cli {
@@ -18,21 +19,22 @@ int print_stat(const Globals& g) {
     print_json(out.reply->result);
     return kExitOk;
   }
-  for (const auto& m : out.reply->result["mounts"]) {
-    auto n = [&](const char* k) { return m.value(k, uint64_t{0}); };
-    std::cout << "mount " << str_or(m["mount_point"]) << ": content cache at " << str_or(m["cache_dir"]);
-    if (!m.value("enabled", false)) {
+  for (const auto& m : list(out.reply->result, "mounts")) {
+    auto n = [&](const char* k) { return count(m, k); };
+    std::cout << "mount " << path_text(m, "mount_point") << ": content cache at " << path_text(m, "cache_dir");
+    if (!flag(m, "enabled")) {
       std::cout << " is off (content_cache_gb = 0: passthrough)\n";
     } else {
       std::cout << "\n  used " << fmt_bytes(n("used_bytes")) << " of " << fmt_bytes(n("capacity_bytes"))
-                << (m.value("capped_by_disk", false) ? " (lowered: the cache filesystem is full)" : "") << " in "
+                << (flag(m, "capped_by_disk") ? " (lowered: the cache filesystem is full)" : "") << " in "
                 << n("files") << " files, " << n("chunks") << " chunks\n"
                 << "  hits " << n("hits") << " (" << fmt_bytes(n("hit_bytes")) << "), misses " << n("misses") << " ("
                 << fmt_bytes(n("miss_bytes")) << "), evictions " << n("evictions") << " ("
                 << fmt_bytes(n("evicted_bytes")) << "), corrupt chunks dropped " << n("corrupt_chunks") << "\n";
     }
     Table t({"ORIGIN", "FETCHED"});
-    for (const auto& [id, bytes] : m["fetched_bytes_per_origin"].items()) t.add({id, fmt_bytes(bytes.get<uint64_t>())});
+    const auto& fetched = object(m, "fetched_bytes_per_origin");
+    for (auto it = fetched.begin(); it != fetched.end(); ++it) t.add({it.key(), fmt_bytes(count(fetched, it.key().c_str()))});
     t.print("  ");
   }
   return kExitOk;
@@ -40,7 +42,7 @@ int print_stat(const Globals& g) {
 
 int clear(const Globals& g, const std::string& mount, const std::string& origin) {
   nlohmann::json args = nlohmann::json::object();
-  if (!mount.empty()) args["mount"] = path_request_args("/", mount)["mount"];
+  if (!mount.empty()) args["mount"] = path_request_args("/", mount).at("mount");
   if (!origin.empty()) args["origin"] = origin;
   auto out = call_daemon(g, "cache-clear", args);
   if (!out.reply || !out.reply->ok) return out.exit_code;
@@ -49,8 +51,8 @@ int clear(const Globals& g, const std::string& mount, const std::string& origin)
     print_json(r);
     return kExitOk;
   }
-  std::cout << "cleared " << r.value("chunks", 0) << " chunks (" << fmt_bytes(r.value("bytes", uint64_t{0})) << ")"
-            << (origin.empty() ? "" : " of origin " + origin) << " from " << str_or(r["mount"]) << "\n";
+  std::cout << "cleared " << count(r, "chunks") << " chunks (" << fmt_bytes(count(r, "bytes")) << ")"
+            << (origin.empty() ? "" : " of origin " + origin) << " from " << path_text(r, "mount") << "\n";
   return kExitOk;
 }
 
@@ -61,14 +63,18 @@ int prefetch(const Globals& g, const std::vector<std::string>& paths, const std:
   int rc = kExitOk;
   for (const auto& p : paths) {
     nlohmann::json args = path_request_args(p, mount);
-    args["progress"] = show;
-    auto out = call_daemon(g, "cache-prefetch", args, [&](const nlohmann::json& line) {
-      if (!line.contains("progress")) return;
-      const auto& pr = line["progress"];
-      std::cerr << "\rprefetch " << p << ": " << pr.value("files_done", 0) << "/" << pr.value("files", 0) << " files, "
-                << fmt_bytes(pr.value("bytes_done", uint64_t{0})) << " of " << fmt_bytes(pr.value("bytes", uint64_t{0}))
-                << "\033[K" << std::flush;
-    });
+    // Progress is always asked for: each line restarts the client's timeout, so a
+    // long prefetch is not mistaken for a hung daemon.
+    args["progress"] = true;
+    CallOptions options;
+    options.on_stream = [&](const nlohmann::json& line) {
+      const auto& pr = object(line, "progress");
+      if (!show || pr.empty()) return;
+      std::cerr << "\rprefetch " << p << ": " << count(pr, "files_done") << "/" << count(pr, "files") << " files, "
+                << fmt_bytes(count(pr, "bytes_done")) << " of " << fmt_bytes(count(pr, "bytes")) << "\033[K"
+                << std::flush;
+    };
+    auto out = call_daemon(g, "cache-prefetch", args, options);
     if (show) std::cerr << "\r\033[K" << std::flush;
     if (!out.reply || !out.reply->ok) {
       rc = out.exit_code;
@@ -76,13 +82,14 @@ int prefetch(const Globals& g, const std::vector<std::string>& paths, const std:
     }
     const auto& r = out.reply->result;
     results.push_back(r);
-    if (!r["failed"].empty()) rc = kExitFailed;
+    const auto& failed = list(r, "failed");
+    if (!failed.empty()) rc = kExitFailed;
     if (g.json) continue;
-    std::cout << "prefetched " << str_or(r["path"]) << " in " << str_or(r["mount"]) << ": " << r.value("files", 0)
-              << " files, " << fmt_bytes(r.value("bytes", uint64_t{0})) << " ("
-              << fmt_bytes(r.value("fetched_bytes", uint64_t{0})) << " fetched, the rest was cached)\n";
-    for (const auto& f : r["failed"]) {
-      std::cerr << "musicfsctl: prefetch " << str_or(f["path"]) << ": " << str_or(f["error"]) << "\n";
+    std::cout << "prefetched " << path_text(r, "path") << " in " << path_text(r, "mount") << ": " << count(r, "files")
+              << " files, " << fmt_bytes(count(r, "bytes")) << " (" << fmt_bytes(count(r, "fetched_bytes"))
+              << " fetched, the rest was cached)\n";
+    for (const auto& f : failed) {
+      std::cerr << "musicfsctl: prefetch " << path_text(f, "path") << ": " << text(f, "error") << "\n";
     }
   }
   if (g.json) print_json({{"results", results}});

@@ -1,6 +1,8 @@
 #pragma once
-// The thin client: send one request, read the reply. Connection failures become one
-// clear line and exit code 3; daemon errors become one line and exit code 1 or 2.
+// The thin client: send one request, read the reply. Connection failures, a daemon
+// that does not answer within --timeout, and a socket directory that is not private
+// become one clear line and exit code 3; daemon errors and malformed replies become
+// one line and exit code 1 or 2.
 #include <functional>
 #include <optional>
 #include <string>
@@ -15,16 +17,29 @@ struct CallOutcome {
   int exit_code = kExitOk;     // for a failure: what the command should exit with
 };
 
-// Calls the daemon. On any failure prints "musicfsctl: ..." to stderr. Lines the
-// daemon streams before its reply (objects without "ok") go to on_stream whole.
-CallOutcome call_daemon(const Globals& g, const std::string& cmd, const nlohmann::json& args = nlohmann::json::object(),
-                        const std::function<void(const nlohmann::json&)>& on_stream = nullptr);
+struct CallOptions {
+  // Lines the daemon streams before its reply (objects without "ok") go here whole;
+  // each one restarts the timeout, so a stream lasts as long as the daemon speaks.
+  std::function<void(const nlohmann::json&)> on_stream;
+  // For a request that waits on long work (origins add/enable wait for an index): no
+  // timeout unless --timeout or $MUSICFS_TIMEOUT sets one.
+  bool long_running = false;
+};
 
-// True when a daemon answers a ping on the socket.
+// Calls the daemon. On any failure prints "musicfsctl: ..." to stderr.
+CallOutcome call_daemon(const Globals& g, const std::string& cmd, const nlohmann::json& args = nlohmann::json::object(),
+                        const CallOptions& options = {});
+
+// The client's timeout for one call: --timeout (or $MUSICFS_TIMEOUT) if given, where
+// 0 means none; else kDefaultTimeoutSecs, except for long-running requests (none).
+std::optional<double> call_timeout_secs(const Globals& g, bool long_running);
+
+// True when a daemon answers a ping on the socket (within 2 s).
 bool daemon_answers(const Globals& g);
 
-// Starts `musicfsctl daemon` detached (double fork, setsid, log to the state dir)
-// and waits until it reports ready. Returns an error message on failure.
+// Starts `musicfsctl daemon` detached (double fork, setsid, log to the state dir,
+// no descriptor of ours but the ready pipe) and waits until it reports ready.
+// Returns an error message on failure.
 std::optional<std::string> start_daemon_detached(const Globals& g);
 
 // Exit code for a daemon error reply.

@@ -1,4 +1,5 @@
 #include "client_path_args.h"
+#include "protocol/path_encoding.h"
 
 #include <climits>
 #include <cstdlib>
@@ -38,10 +39,10 @@ std::string absolute_lexical(const std::string& p) {
 }  // namespace
 
 nlohmann::json path_request_args(const std::string& path, const std::string& mount) {
-  if (mount.empty()) return {{"path", absolute_lexical(path)}};
+  if (mount.empty()) return {{"path", encode_path(absolute_lexical(path))}};
   char buf[PATH_MAX];
   std::string mp = ::realpath(mount.c_str(), buf) ? std::string(buf) : mount;
-  return {{"path", path.empty() || path.front() != '/' ? "/" + path : path}, {"mount", mp}};
+  return {{"path", encode_path(path.empty() || path.front() != '/' ? "/" + path : path)}, {"mount", encode_path(mp)}};
 }
 
 }  // namespace musicfs::cli

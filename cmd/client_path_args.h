@@ -7,7 +7,8 @@
 
 namespace musicfs::cli {
 
-// {"path": ABSOLUTE} or, with a mount, {"path": VIRTUAL, "mount": REALPATH}.
+// {"path": ABSOLUTE} or, with a mount, {"path": VIRTUAL, "mount": REALPATH}, each in
+// the path encoding of protocol/path_encoding.h (any bytes survive).
 nlohmann::json path_request_args(const std::string& path, const std::string& mount);
 
 }  // namespace musicfs::cli

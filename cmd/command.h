@@ -14,13 +14,17 @@ enum ExitCode : int {
   kExitOk = 0,
   kExitFailed = 1,       // the daemon refused or the operation failed
   kExitUsage = 2,        // bad arguments, a bad config file, a value that does not parse
-  kExitUnreachable = 3,  // no daemon answers on the socket
+  kExitUnreachable = 3,  // no daemon answers on the socket (or not in time, or not a private one)
 };
+
+// Seconds the client waits for the daemon by default (--timeout, $MUSICFS_TIMEOUT).
+constexpr double kDefaultTimeoutSecs = 30;
 
 struct Globals {
   std::string socket;  // resolved lazily: see socket_path()
   bool json = false;
   std::string log_level;
+  double timeout_secs = -1;  // --timeout; < 0: not given (kDefaultTimeoutSecs); 0: no limit
   std::string socket_path() const;
 };
 

@@ -7,6 +7,7 @@
 #include "config/config.h"
 #include "daemon.h"
 #include "output.h"
+#include "reply_fields.h"
 #include "util/logging.h"
 
 namespace musicfs::cli {
@@ -28,7 +29,7 @@ CliCommand daemon_command() {
                 if (g.json) {
                   print_json(out.reply->result);
                 } else {
-                  std::cout << "daemon (pid " << out.reply->result.value("pid", 0) << ") is stopping\n";
+                  std::cout << "daemon (pid " << integer(out.reply->result, "pid") << ") is stopping\n";
                 }
                 return kExitOk;
               }

@@ -4,6 +4,7 @@
 #include "client.h"
 #include "command.h"
 #include "output.h"
+#include "reply_fields.h"
 #include "util/time_util.h"
 
 namespace musicfs::cli {
@@ -11,9 +12,9 @@ namespace musicfs::cli {
 namespace {
 void print_event_line(const nlohmann::json& e) {
   std::string where;
-  if (e["origin"].is_string()) where += " origin=" + e["origin"].get<std::string>();
-  if (e["path"].is_string()) where += " path=" + e["path"].get<std::string>();
-  std::cout << str_or(e["time"]) << "  " << str_or(e["kind"]) << where << ": " << str_or(e["message"], "") << std::endl;
+  if (auto origin = text(e, "origin", ""); !origin.empty()) where += " origin=" + origin;
+  if (auto path = path_text(e, "path", ""); !path.empty()) where += " path=" + path;
+  std::cout << text(e, "time") << "  " << text(e, "kind") << where << ": " << text(e, "message", "") << std::endl;
 }
 }  // namespace
 
@@ -40,15 +41,19 @@ CliCommand events_command() {
               if (!kind->empty()) args["kind"] = *kind;
               if (*follow) {
                 args["follow"] = true;
-                auto out = call_daemon(g, "events", args, [&](const nlohmann::json& line) {
-                  if (!line.contains("event")) return;
-                  const nlohmann::json& e = line["event"];
+                // Keepalives three times per timeout, so a quiet stream is not taken for a hung daemon.
+                if (auto t = call_timeout_secs(g, false)) args["keepalive_ms"] = static_cast<int64_t>(*t * 1000 / 3);
+                CallOptions follow_options;
+                follow_options.on_stream = [&](const nlohmann::json& line) {
+                  const nlohmann::json& e = field(line, "event");
+                  if (e.is_null()) return;  // a keepalive
                   if (g.json) {
-                    std::cout << e.dump() << std::endl;
+                    std::cout << json_line(e) << std::flush;
                   } else {
                     print_event_line(e);
                   }
-                });
+                };
+                auto out = call_daemon(g, "events", args, follow_options);
                 return out.exit_code;
               }
               auto out = call_daemon(g, "events", args);
@@ -57,7 +62,7 @@ CliCommand events_command() {
                 print_json(out.reply->result);
                 return kExitOk;
               }
-              for (const auto& e : out.reply->result["events"]) print_event_line(e);
+              for (const auto& e : list(out.reply->result, "events")) print_event_line(e);
               return kExitOk;
             };
           }};

@@ -7,6 +7,7 @@
 #include "client.h"
 #include "command.h"
 #include "output.h"
+#include "reply_fields.h"
 #include "util/time_util.h"
 
 namespace musicfs::cli {
@@ -30,21 +31,21 @@ int report_history(const Globals& g, nlohmann::json args, bool history, const st
   }
   if (history) {
     Table t({"TIME", "MOUNT", "ORIGIN", "RESULT", "LATENCY_MS", "ERROR"});
-    for (const auto& c : r["checks"]) {
-      t.add({str_or(c["time"]), str_or(c["mount"]), str_or(c["origin"]), c.value("ok", false) ? "ok" : "failed",
-             fmt_ms(c["latency_ms"]), str_or(c["error"])});
+    for (const auto& c : list(r, "checks")) {
+      t.add({text(c, "time"), path_text(c, "mount"), text(c, "origin"), flag(c, "ok") ? "ok" : "failed",
+             fmt_ms(field(c, "latency_ms")), text(c, "error")});
     }
     t.print();
     return kExitOk;
   }
-  std::cout << "health since " << str_or(r["since"]) << "\n";
+  std::cout << "health since " << text(r, "since") << "\n";
   Table t({"ORIGIN", "MOUNT", "CHECKS", "FAILURES", "AVAILABILITY", "LONGEST_OUTAGE", "STATE_CHANGES"});
-  for (const auto& s : r["summary"]) {
+  for (const auto& s : list(r, "summary")) {
     char avail[32], outage[32];
-    std::snprintf(avail, sizeof avail, "%.2f%%", s.value("availability_pct", 0.0));
-    std::snprintf(outage, sizeof outage, "%.0fs", s.value("longest_outage_secs", 0.0));
-    t.add({str_or(s["origin"]), str_or(s["mount"]), str_or(s["checks"]), str_or(s["failures"]), avail, outage,
-           str_or(s["state_changes"])});
+    std::snprintf(avail, sizeof avail, "%.2f%%", number(s, "availability_pct"));
+    std::snprintf(outage, sizeof outage, "%.0fs", number(s, "longest_outage_secs"));
+    t.add({text(s, "origin"), path_text(s, "mount"), text(s, "checks"), text(s, "failures"), avail, outage,
+           text(s, "state_changes")});
   }
   t.print();
   return kExitOk;
@@ -74,21 +75,21 @@ CliCommand health_command() {
               if (!out.reply->ok) return out.exit_code;
               const auto& r = out.reply->result;
               int code = kExitOk;
-              for (const auto& o : r["origins"]) {
-                if (o.value("status", "") != "healthy") code = 1;
+              for (const auto& o : list(r, "origins")) {
+                if (text(o, "status", "") != "healthy") code = 1;
               }
-              for (const auto& m : r["mounts"]) {
-                if (m.value("origins", 0) > 0 && m.value("healthy_origins", 0) == 0) code = 2;
+              for (const auto& m : list(r, "mounts")) {
+                if (integer(m, "origins") > 0 && integer(m, "healthy_origins") == 0) code = 2;
               }
               if (g.json) {
                 print_json(r);
                 return code;
               }
               Table t({"MOUNT", "ORIGIN", "STATUS", "FAILURES", "LAST_CHECK", "P50_MS", "P99_MS", "LAST_ERROR"});
-              for (const auto& o : r["origins"]) {
-                t.add({str_or(o["mount"]), str_or(o["id"]), str_or(o["status"]), str_or(o["consecutive_failures"]),
-                       fmt_age(o["last_check"]), fmt_ms(o["latency_p50_ms"]), fmt_ms(o["latency_p99_ms"]),
-                       str_or(o["last_error"])});
+              for (const auto& o : list(r, "origins")) {
+                t.add({path_text(o, "mount"), text(o, "id"), text(o, "status"), text(o, "consecutive_failures"),
+                       fmt_age(field(o, "last_check")), fmt_ms(field(o, "latency_p50_ms")),
+                       fmt_ms(field(o, "latency_p99_ms")), text(o, "last_error")});
               }
               t.print();
               return code;

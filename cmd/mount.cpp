@@ -6,8 +6,10 @@
 #include <iostream>
 
 #include "client.h"
+#include "protocol/path_encoding.h"
 #include "command.h"
 #include "output.h"
+#include "reply_fields.h"
 
 namespace musicfs::cli {
 
@@ -36,8 +38,8 @@ CliCommand mount_command() {
                   return kExitFailed;
                 }
               }
-              nlohmann::json args = {{"config", absolute(*config)}};
-              if (!mount_point->empty()) args["mount_point"] = absolute(*mount_point);
+              nlohmann::json args = {{"config", encode_path(absolute(*config))}};
+              if (!mount_point->empty()) args["mount_point"] = encode_path(absolute(*mount_point));
               auto out = call_daemon(g, "mount", args);
               if (!out.reply || !out.reply->ok) return out.exit_code;
               const auto& r = out.reply->result;
@@ -45,11 +47,12 @@ CliCommand mount_command() {
                 print_json(r);
                 return kExitOk;
               }
-              size_t files = 0;
-              for (const auto& o : r["origins"]) files += o.value("files", size_t{0});
-              std::cout << "mounted " << r.value("mount_point", "") << ": " << r["origins"].size() << " origin(s), "
+              uint64_t files = 0;
+              const auto& origins = list(r, "origins");
+              for (const auto& o : origins) files += count(o, "files");
+              std::cout << "mounted " << path_text(r, "mount_point", "") << ": " << origins.size() << " origin(s), "
                         << files << " files"
-                        << (r.value("index_ready", true) ? "" : " indexed so far (indexing goes on in the background)")
+                        << (flag(r, "index_ready", true) ? "" : " indexed so far (indexing goes on in the background)")
                         << "\n";
               return kExitOk;
             };

@@ -2,8 +2,10 @@
 #include <iostream>
 
 #include "client.h"
+#include "protocol/path_encoding.h"
 #include "command.h"
 #include "output.h"
+#include "reply_fields.h"
 
 namespace musicfs::cli {
 
@@ -26,7 +28,10 @@ bool parse_setting(const std::string& kv, nlohmann::json& into) {
 }
 
 int simple(const Globals& g, const std::string& cmd, const nlohmann::json& args, const std::string& done) {
-  auto out = call_daemon(g, cmd, args);
+  CallOptions options;
+  // Both wait for the origin's index, which takes as long as its library is big.
+  options.long_running = cmd == "origins-add" || cmd == "origins-enable";
+  auto out = call_daemon(g, cmd, args, options);
   if (!out.reply || !out.reply->ok) return out.exit_code;
   if (g.json) {
     print_json(out.reply->result);
@@ -67,7 +72,7 @@ CliCommand origins_command() {
 
             return [=, &g]() -> int {
               nlohmann::json args = nlohmann::json::object();
-              if (!mount->empty()) args["mount"] = *mount;
+              if (!mount->empty()) args["mount"] = encode_path(*mount);
               if (list->parsed()) {
                 auto out = call_daemon(g, "origins-list");
                 if (!out.reply || !out.reply->ok) return out.exit_code;
@@ -76,16 +81,17 @@ CliCommand origins_command() {
                   return kExitOk;
                 }
                 Table t({"MOUNT", "ORIGIN", "TYPE", "PRIORITY", "ENABLED", "STATUS", "FILES", "SOURCE"});
-                for (const auto& o : out.reply->result["origins"]) {
-                  t.add({str_or(o["mount"]), str_or(o["id"]), str_or(o["type"]), str_or(o["priority"]),
-                         str_or(o["enabled"]), str_or(o["status"]), str_or(o["files"]), str_or(o["source"])});
+                // cli::list: in this scope `list` is the subcommand.
+                for (const auto& o : cli::list(out.reply->result, "origins")) {
+                  t.add({path_text(o, "mount"), text(o, "id"), text(o, "type"), text(o, "priority"),
+                         text(o, "enabled"), text(o, "status"), text(o, "files"), text(o, "source")});
                 }
                 t.print();
                 return kExitOk;
               }
               if (add->parsed()) {
                 nlohmann::json def = {{"id", *id}, {"origin_type", *type}, {"priority", *priority}, {"enabled", !*disabled}};
-                if (!path->empty()) def["path"] = *path;
+                if (!path->empty()) def["path"] = encode_path(*path);
                 for (const auto& kv : *sets) {
                   if (!parse_setting(kv, def)) {
                     std::cerr << "musicfsctl: --set '" << kv << "' is not KEY=VALUE\n";

@@ -41,6 +41,8 @@ void Table::print(const std::string& indent) const {
 }
 
 void print_json(const nlohmann::json& j) {
+  // Never throws: strings were validated as UTF-8 when the reply was parsed, and a
+  // replacement character beats an abort should one slip through.
   std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
 }
 
@@ -71,11 +73,5 @@ std::string fmt_bytes(uint64_t b) {
   return buf;
 }
 
-std::string str_or(const nlohmann::json& v, const std::string& fallback) {
-  if (v.is_string()) return v.get<std::string>();
-  if (v.is_number_integer()) return std::to_string(v.get<int64_t>());
-  if (v.is_boolean()) return v.get<bool>() ? "yes" : "no";
-  return fallback;
-}
 
 }  // namespace musicfs::cli

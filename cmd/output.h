@@ -26,6 +26,5 @@ std::string fmt_ms(const nlohmann::json& v);
 // A relative age ("5m ago") from an ISO-8601 timestamp, "never" for null.
 std::string fmt_age(const nlohmann::json& iso);
 std::string fmt_bytes(uint64_t bytes);
-std::string str_or(const nlohmann::json& v, const std::string& fallback = "-");
 
 }  // namespace musicfs::cli

@@ -5,6 +5,7 @@
 #include "client.h"
 #include "command.h"
 #include "output.h"
+#include "reply_fields.h"
 #include "client_path_args.h"
 
 namespace musicfs::cli {
@@ -13,13 +14,12 @@ namespace {
 // "origin laptop", "cache (laptop's version, complete)", "nothing: ..." plus how much
 // of the file the cache holds.
 std::string serving_line(const nlohmann::json& r) {
-  if (r.contains("contributors")) return "-";
-  const std::string from = str_or(r["served_from"], "none");
-  const uint64_t cached = r.value("cached_bytes", uint64_t{0});
-  std::string cached_text = !r.value("cache_enabled", false) ? "content cache off"
-                                                             : fmt_bytes(cached) + " cached";
-  if (from == "cache") return "content cache (" + str_or(r["cached_origin"]) + "'s version, " + cached_text + ")";
-  if (from == "origin") return "origin " + str_or(r["selected"]) + " (" + cached_text + ")";
+  if (!field(r, "contributors").is_null()) return "-";
+  const std::string from = text(r, "served_from", "none");
+  const uint64_t cached = count(r, "cached_bytes");
+  std::string cached_text = !flag(r, "cache_enabled") ? "content cache off" : fmt_bytes(cached) + " cached";
+  if (from == "cache") return "content cache (" + text(r, "cached_origin") + "'s version, " + cached_text + ")";
+  if (from == "origin") return "origin " + text(r, "selected") + " (" + cached_text + ")";
   return "nothing: no origin can serve it (" + cached_text + ")";
 }
 }  // namespace
@@ -41,22 +41,25 @@ CliCommand route_explain_command() {
                 print_json(r);
                 return kExitOk;
               }
-              std::cout << "path:      " << str_or(r["path"]) << "  (mount " << str_or(r["mount"]) << ")\n";
-              if (r.contains("contributors")) {
-                std::string list;
-                for (const auto& c : r["contributors"]) list += (list.empty() ? "" : ", ") + c.get<std::string>();
-                std::cout << "type:      directory; entries come from: " << (list.empty() ? "(none)" : list) << "\n";
+              std::cout << "path:      " << path_text(r, "path") << "  (mount " << path_text(r, "mount") << ")\n";
+              if (!field(r, "contributors").is_null()) {
+                std::string names;
+                for (const auto& c : list(r, "contributors")) {
+                  if (!c.is_string()) throw MalformedReply("a contributor that is not a string");
+                  names += (names.empty() ? "" : ", ") + c.get<std::string>();
+                }
+                std::cout << "type:      directory; entries come from: " << (names.empty() ? "(none)" : names) << "\n";
               }
-              std::cout << "selected:  " << str_or(r["selected"], "(none)") << "\n"
-                        << "rule:      " << str_or(r["rule"]) << "\n"
+              std::cout << "selected:  " << text(r, "selected", "(none)") << "\n"
+                        << "rule:      " << text(r, "rule") << "\n"
                         << "serving:   " << serving_line(r) << "\n"
-                        << "divergent: " << (r.value("divergent", false) ? "yes, replicas differ in size or mtime" : "no")
+                        << "divergent: " << (flag(r, "divergent") ? "yes, replicas differ in size or mtime" : "no")
                         << "\n\n";
               Table t({"ORIGIN", "HAS", "PRIORITY", "STATUS", "P50_MS", "FAILURES", "SIZE", "MTIME"});
-              for (const auto& c : r["candidates"]) {
-                t.add({str_or(c["origin"]), c.value("has_file", false) ? "yes" : "no", str_or(c["priority"]),
-                       str_or(c["status"]), fmt_ms(c["latency_p50_ms"]), str_or(c["consecutive_failures"]),
-                       c["size"].is_number() ? std::to_string(c["size"].get<uint64_t>()) : "-", str_or(c["mtime"])});
+              for (const auto& c : list(r, "candidates")) {
+                t.add({text(c, "origin"), flag(c, "has_file") ? "yes" : "no", text(c, "priority"), text(c, "status"),
+                       fmt_ms(field(c, "latency_p50_ms")), text(c, "consecutive_failures"),
+                       field(c, "size").is_null() ? "-" : std::to_string(count(c, "size")), text(c, "mtime")});
               }
               t.print();
               return kExitOk;

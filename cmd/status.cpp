@@ -4,6 +4,7 @@
 #include "client.h"
 #include "command.h"
 #include "output.h"
+#include "reply_fields.h"
 #include "util/virtual_path.h"
 
 namespace musicfs::cli {
@@ -28,23 +29,25 @@ CliCommand status_command() {
                 print_json(r);
                 return kExitOk;
               }
-              std::cout << "daemon: pid " << r.value("pid", 0) << ", up " << uptime(r.value("uptime_secs", int64_t{0}))
-                        << ", socket " << r.value("socket", "") << "\n";
-              if (r["mounts"].empty()) std::cout << "no mounts\n";
-              for (const auto& m : r["mounts"]) {
-                std::cout << "\nmount " << m.value("mount_point", "") << " (config " << m.value("config", "")
-                          << ", mounted " << fmt_age(m["mounted_at"]) << ")\n";
+              std::cout << "daemon: pid " << integer(r, "pid") << ", up " << uptime(integer(r, "uptime_secs"))
+                        << ", socket " << path_text(r, "socket", "") << "\n";
+              const auto& mounts = list(r, "mounts");
+              if (mounts.empty()) std::cout << "no mounts\n";
+              for (const auto& m : mounts) {
+                std::cout << "\nmount " << path_text(m, "mount_point", "") << " (config " << path_text(m, "config", "")
+                          << ", mounted " << fmt_age(field(m, "mounted_at")) << ")\n";
                 Table t({"ORIGIN", "TYPE", "PRIORITY", "STATUS", "FAILURES", "FILES", "LOCATION"});
-                for (const auto& o : m["origins"]) {
-                  t.add({str_or(o["id"]), str_or(o["type"]), str_or(o["priority"]), str_or(o["status"]),
-                         str_or(o["consecutive_failures"]), str_or(o["files"]), str_or(o["location"])});
+                for (const auto& o : list(m, "origins")) {
+                  t.add({text(o, "id"), text(o, "type"), text(o, "priority"), text(o, "status"),
+                         text(o, "consecutive_failures"), text(o, "files"), path_text(o, "location")});
                 }
                 t.print("  ");
-                for (const auto& o : m["origins"]) {
-                  if (o.value("skipped_long_paths", uint64_t{0}) == 0) continue;
-                  std::cout << "  " << str_or(o["id"]) << " skipped: " << o.value("skipped_long_paths", uint64_t{0})
-                            << " entries with paths of " << kMaxPathBytes << " bytes or more or names longer than "
-                            << kMaxEntryNameBytes << " bytes\n";
+                for (const auto& o : list(m, "origins")) {
+                  const uint64_t skipped = count(o, "skipped_long_paths");
+                  if (skipped == 0) continue;
+                  std::cout << "  " << text(o, "id") << " skipped: " << skipped << " entries with paths of "
+                            << kMaxPathBytes << " bytes or more or names longer than " << kMaxEntryNameBytes
+                            << " bytes\n";
                 }
               }
               return kExitOk;

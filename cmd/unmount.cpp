@@ -4,8 +4,10 @@
 #include <iostream>
 
 #include "client.h"
+#include "protocol/path_encoding.h"
 #include "command.h"
 #include "output.h"
+#include "reply_fields.h"
 
 namespace musicfs::cli {
 
@@ -18,7 +20,7 @@ CliCommand unmount_command() {
               std::string path = *mp;
               char buf[PATH_MAX];
               if (::realpath(path.c_str(), buf) != nullptr) path = buf;
-              auto out = call_daemon(g, "unmount", {{"mount_point", path}});
+              auto out = call_daemon(g, "unmount", {{"mount_point", encode_path(path)}});
               if (!out.reply || !out.reply->ok) return out.exit_code;
               if (g.json) {
                 print_json(out.reply->result);

@@ -38,7 +38,7 @@ _musicfsctl()
     _init_completion -s || return
 
     local subcommands="mount unmount status events route-explain health origins cache daemon"
-    local globals="--socket --json --log-level --version --help"
+    local globals="--socket --json --timeout --log-level --version --help"
     local event_kinds="origin_added origin_removed origin_disabled origin_healthy
         origin_degraded origin_unhealthy failover all_origins_unhealthy mount unmount"
     local origin_types="local nfs smb s3 sftp http"
@@ -61,7 +61,7 @@ _musicfsctl()
                     ((i++))
                     ;;
                 --socket=*) socket_args=("$word") ;;
-                --log-level) ((i++)) ;;
+                --log-level | --timeout) ((i++)) ;;
                 -*) ;;
                 *) sub=$word ;;
             esac
@@ -69,7 +69,7 @@ _musicfsctl()
         fi
         case $word in
             -c | --config | --since | --kind | --mount | --origin | --state-dir | \
-                --type | --priority | --path | --set)
+                --type | --priority | --path | --set | --timeout)
                 ((i++))
                 ;;
             -*) ;;
@@ -95,6 +95,9 @@ _musicfsctl()
         --log-level)
             COMPREPLY=($(compgen -W "trace debug info warn error critical off" -- "$cur"))
             return
+            ;;
+        --timeout)
+            return  # seconds: nothing to offer
             ;;
         -c | --config)
             _filedir

@@ -57,6 +57,7 @@ complete -c musicfsctl -f
 # Global options (before the subcommand).
 complete -c musicfsctl -n "not __fish_seen_subcommand_from $__musicfsctl_commands" -l socket -r -F -d 'Control socket'
 complete -c musicfsctl -l json -d 'Print machine-readable JSON'
+complete -c musicfsctl -l timeout -x -d 'Seconds to wait for the daemon (0: forever)'
 complete -c musicfsctl -n "not __fish_seen_subcommand_from $__musicfsctl_commands" -l log-level -x -a 'trace debug info warn error critical off' -d 'Daemon log level'
 complete -c musicfsctl -n "not __fish_seen_subcommand_from $__musicfsctl_commands" -l version -d 'Print the version and exit'
 complete -c musicfsctl -s h -l help -d 'Print help and exit'

@@ -71,6 +71,13 @@ Reply Daemon::dispatch(const Request& req, Connection& conn) {
   return Reply::failure("unknown_command", "unknown command '" + req.cmd + "'");
 }
 
+bool Daemon::is_stream(const Request& req) const {
+  for (const auto& h : command_handlers()) {
+    if (h.name == req.cmd) return h.streams != nullptr && h.streams(req.args);
+  }
+  return false;
+}
+
 int Daemon::run() {
   started_at_ = unix_now();
   // Signals are taken through a signalfd in this thread only; every thread started
@@ -111,8 +118,9 @@ int Daemon::run() {
                         reset->aside_path + ", started fresh: mounts, run-time origins and history were lost"});
   }
   mounts_ = std::make_unique<MountTable>(events_, store_.get(), origin_decorator());
-  server_ = std::make_unique<ControlServer>(std::move(*listen_fd),
-                                            [this](const Request& r, Connection& c) { return dispatch(r, c); });
+  server_ = std::make_unique<ControlServer>(
+      std::move(*listen_fd), [this](const Request& r, Connection& c) { return dispatch(r, c); },
+      [this](const Request& r) { return is_stream(r); });
   server_->start();
   spdlog::info("musicfs daemon {} listening on {} (pid {})", MUSICFS_VERSION, options_.socket_path, ::getpid());
   report_ready("");

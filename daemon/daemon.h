@@ -36,6 +36,8 @@ class Daemon {
 
  private:
   Reply dispatch(const Request& req, Connection& conn);
+  // True for a request that streams for long (the control server's stream pool).
+  bool is_stream(const Request& req) const;
   void report_ready(const std::string& error);
   void prune_history();
 

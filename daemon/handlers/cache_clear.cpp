@@ -4,13 +4,14 @@
 
 #include "daemon.h"
 #include "handlers/handler.h"
+#include "protocol/path_encoding.h"
 #include "util/suggest.h"
 
 namespace musicfs {
 
 CommandHandler cache_clear_handler() {
   return {"cache-clear", [](HandlerContext& ctx) {
-            auto mount_arg = string_arg(ctx.args, "mount", false);
+            auto mount_arg = path_string_arg(ctx.args, "mount", false);
             if (!mount_arg) return Reply::failure(mount_arg.error());
             auto origin = string_arg(ctx.args, "origin", false);
             if (!origin) return Reply::failure(origin.error());
@@ -35,7 +36,7 @@ CommandHandler cache_clear_handler() {
             }
             CacheClearResult r = mount->cache->clear(mount->config.mount_point, *origin);
             mount->cache->flush();
-            return Reply::success({{"mount", mount->config.mount_point},
+            return Reply::success({{"mount", encode_path(mount->config.mount_point)},
                                    {"origin", origin->empty() ? nlohmann::json(nullptr) : nlohmann::json(*origin)},
                                    {"chunks", r.chunks},
                                    {"bytes", r.bytes}});

@@ -6,6 +6,7 @@
 
 #include "daemon.h"
 #include "handlers/handler.h"
+#include "protocol/path_encoding.h"
 #include "handlers/path_arg.h"
 
 namespace musicfs {
@@ -34,8 +35,8 @@ void collect_files(const Federation& fed, const std::string& vpath, std::vector<
 }  // namespace
 
 CommandHandler cache_prefetch_handler() {
-  return {"cache-prefetch", [](HandlerContext& ctx) {
-            auto path = string_arg(ctx.args, "path");
+  return {"cache-prefetch", [](HandlerContext& ctx) -> Reply {
+            auto path = path_string_arg(ctx.args, "path");
             if (!path) return Reply::failure(path.error());
             auto where = mount_path_arg(ctx.daemon.mounts(), ctx.args, *path);
             if (!where) return Reply::failure(where.error());
@@ -64,8 +65,8 @@ CommandHandler cache_prefetch_handler() {
               if (!force && now - last_report < std::chrono::milliseconds(200)) return;
               last_report = now;
               nlohmann::json p = {{"files_done", files_done}, {"files", files.size()}, {"bytes_done", done},
-                                  {"bytes", total}, {"current", current}};
-              ctx.connection.write_line(nlohmann::json({{"progress", p}}).dump() + "\n");
+                                  {"bytes", total}, {"current", encode_path(current)}};
+              ctx.connection.write_line(json_line({{"progress", p}}));
             };
             for (const auto& [file, size] : files) {
               if (ctx.connection.peer_closed()) break;  // the client gave up (Ctrl-C)
@@ -73,7 +74,7 @@ CommandHandler cache_prefetch_handler() {
               if (r) {
                 fetched += *r;
               } else {
-                failed.push_back({{"path", file}, {"error", r.error().message}});
+                failed.push_back({{"path", encode_path(file)}, {"error", r.error().message}});
               }
               done_before += size;
               ++files_done;
@@ -81,13 +82,15 @@ CommandHandler cache_prefetch_handler() {
             }
             report("", done_before, true);
             fed.cache()->flush();
-            return Reply::success({{"mount", where->mount->config.mount_point},
-                                   {"path", where->vpath},
+            return Reply::success({{"mount", encode_path(where->mount->config.mount_point)},
+                                   {"path", encode_path(where->vpath)},
                                    {"files", files.size()},
                                    {"bytes", total},
                                    {"fetched_bytes", fetched},
                                    {"failed", failed}});
-          }};
+          },
+          // A whole directory can take minutes: it must not hold a command slot.
+          [](const nlohmann::json&) { return true; }};
 }
 
 }  // namespace musicfs

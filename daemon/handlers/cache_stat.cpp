@@ -3,6 +3,7 @@
 // cache figures (hits and misses count since the daemon started).
 #include "daemon.h"
 #include "handlers/handler.h"
+#include "protocol/path_encoding.h"
 
 namespace musicfs {
 
@@ -14,8 +15,8 @@ CommandHandler cache_stat_handler() {
               for (const auto& rt : *m->federation->origins()) per_origin[rt->config.id] = rt->bytes_read.load();
               CacheStats s;
               if (m->cache) s = m->cache->stats();
-              mounts.push_back({{"mount_point", m->config.mount_point},
-                                {"cache_dir", m->cache ? m->cache->dir() : m->config.cache_dir},
+              mounts.push_back({{"mount_point", encode_path(m->config.mount_point)},
+                                {"cache_dir", encode_path(m->cache ? m->cache->dir() : m->config.cache_dir)},
                                 {"enabled", m->cache != nullptr},
                                 {"configured_capacity_bytes", m->config.cache.content_cache_bytes()},
                                 {"capacity_bytes", s.capacity_bytes},

@@ -1,8 +1,22 @@
+#include <algorithm>
+
 #include "daemon.h"
 #include "handlers/handler.h"
 #include "handlers/json_views.h"
+#include "protocol/protocol.h"
 
 namespace musicfs {
+
+namespace {
+// How often a quiet stream says it is alive: the client asks (keepalive_ms, a third of
+// its --timeout), within bounds that keep a stream from flooding the socket.
+std::chrono::milliseconds keepalive_interval(const nlohmann::json& args) {
+  constexpr int64_t kDefaultMs = 5000, kMinMs = 100, kMaxMs = 60000;
+  auto k = args.find("keepalive_ms");
+  if (k == args.end() || !k->is_number_integer()) return std::chrono::milliseconds(kDefaultMs);
+  return std::chrono::milliseconds(std::clamp(k->get<int64_t>(), kMinMs, kMaxMs));
+}
+}  // namespace
 
 // Lists events after `after_id` (and since `since`, unix seconds). With follow=true
 // each new event is streamed as its own line ({"event":{...}}) until the client
@@ -33,18 +47,32 @@ CommandHandler events_handler() {
               }
             }
             if (!follow) return Reply::success({{"events", out}});
-            for (const auto& e : out) ctx.connection.write_line(nlohmann::json({{"event", e}}).dump() + "\n");
+            for (const auto& e : out) ctx.connection.write_line(json_line({{"event", e}}));
+            // A quiet stream still says it is alive, so the client can tell a daemon
+            // with nothing to report from one that hangs (its --timeout).
+            const auto keepalive = keepalive_interval(ctx.args);
+            const auto wait_step = std::min<std::chrono::milliseconds>(keepalive, std::chrono::milliseconds(500));
+            auto last_line = std::chrono::steady_clock::now();
             while (!ctx.connection.peer_closed()) {
-              if (!ctx.daemon.events().wait_for(last, std::chrono::milliseconds(500))) continue;
+              if (std::chrono::steady_clock::now() - last_line >= keepalive) {
+                if (!ctx.connection.write_line(json_line({{"keepalive", true}}))) break;
+                last_line = std::chrono::steady_clock::now();
+              }
+              if (!ctx.daemon.events().wait_for(last, wait_step)) continue;
               for (const auto& e : ctx.daemon.events().since(last)) {
                 last = e.id;
                 if (!matches(e)) continue;
-                if (!ctx.connection.write_line(nlohmann::json({{"event", event_json(e)}}).dump() + "\n")) {
+                if (!ctx.connection.write_line(json_line({{"event", event_json(e)}}))) {
                   return Reply::success({{"events", nlohmann::json::array()}});
                 }
+                last_line = std::chrono::steady_clock::now();
               }
             }
             return Reply::success({{"events", nlohmann::json::array()}});
+          },
+          [](const nlohmann::json& args) {
+            auto f = args.find("follow");
+            return f != args.end() && f->is_boolean() && f->get<bool>();
           }};
 }
 

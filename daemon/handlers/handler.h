@@ -21,12 +21,18 @@ struct HandlerContext {
 struct CommandHandler {
   std::string name;
   std::function<Reply(HandlerContext&)> handle;
+  // Set for a command that can hold its connection for long (it streams lines before
+  // its reply): such requests run in the control server's stream pool, not taking
+  // the slots that short commands need.
+  bool (*streams)(const nlohmann::json& args) = nullptr;
 };
 
 const std::vector<CommandHandler>& command_handlers();
 
 // Argument helpers: a missing or mistyped argument is a clean error reply.
 Result<std::string> string_arg(const nlohmann::json& args, const char* key, bool required = true);
+// A path argument, in either form of protocol/path_encoding.h; the exact bytes.
+Result<std::string> path_string_arg(const nlohmann::json& args, const char* key, bool required = true);
 
 CommandHandler ping_handler();
 CommandHandler status_handler();

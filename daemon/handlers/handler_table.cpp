@@ -1,5 +1,7 @@
 #include "handlers/handler.h"
 
+#include "protocol/path_encoding.h"
+
 namespace musicfs {
 
 const std::vector<CommandHandler>& command_handlers() {
@@ -36,6 +38,21 @@ Result<std::string> string_arg(const nlohmann::json& args, const char* key, bool
   }
   if (!it->is_string()) return make_error(ErrorCode::kInvalidArgument, std::string("argument '") + key + "' must be a string");
   return it->get<std::string>();
+}
+
+}  // namespace musicfs
+
+namespace musicfs {
+
+Result<std::string> path_string_arg(const nlohmann::json& args, const char* key, bool required) {
+  auto it = args.find(key);
+  if (it == args.end() || it->is_null()) {
+    if (required) return make_error(ErrorCode::kInvalidArgument, std::string("missing argument '") + key + "'");
+    return std::string();
+  }
+  auto bytes = decode_path(*it);
+  if (!bytes) return bytes.error().with_context(std::string("argument '") + key + "'");
+  return bytes;
 }
 
 }  // namespace musicfs

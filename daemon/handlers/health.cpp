@@ -3,6 +3,7 @@
 #include "daemon.h"
 #include "handlers/handler.h"
 #include "handlers/json_views.h"
+#include "protocol/path_encoding.h"
 #include "util/time_util.h"
 
 #include <map>
@@ -19,7 +20,7 @@ Reply history(StateStore& store, int64_t since, const std::string& origin) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& r : *rows) {
     out.push_back({{"time", iso8601_utc(static_cast<int64_t>(r.time))},
-                   {"mount", r.mount},
+                   {"mount", encode_path(r.mount)},
                    {"origin", r.origin},
                    {"ok", r.ok},
                    {"latency_ms", r.latency_ms},
@@ -67,7 +68,7 @@ Reply summary(StateStore& store, int64_t since, const std::string& origin) {
     if (a.outage_start >= 0) a.longest = std::max(a.longest, now - a.outage_start);
     double availability = a.checks ? 100.0 * static_cast<double>(a.checks - a.failures) / static_cast<double>(a.checks) : 0;
     out.push_back({{"origin", id},
-                   {"mount", a.mount},
+                   {"mount", encode_path(a.mount)},
                    {"checks", a.checks},
                    {"failures", a.failures},
                    {"availability_pct", availability},
@@ -109,10 +110,10 @@ CommandHandler health_handler() {
                 if (rt->status.load() == HealthStatus::kHealthy) ++healthy;
                 if (!only->empty() && rt->config.id != *only) continue;
                 nlohmann::json o = origin_json(*rt, m->federation->tree());
-                o["mount"] = m->config.mount_point;
+                o["mount"] = encode_path(m->config.mount_point);
                 origins.push_back(o);
               }
-              mount_rows.push_back({{"mount_point", m->config.mount_point},
+              mount_rows.push_back({{"mount_point", encode_path(m->config.mount_point)},
                                     {"origins", total},
                                     {"healthy_origins", healthy}});
             }

@@ -1,4 +1,5 @@
 #include "handlers/json_views.h"
+#include "protocol/path_encoding.h"
 
 #include "util/time_util.h"
 
@@ -24,7 +25,7 @@ nlohmann::json origin_json(const OriginRuntime& rt, const VirtualTree& tree) {
       {"type", rt.config.type},
       {"priority", rt.config.priority},
       {"enabled", rt.config.enabled},
-      {"location", rt.origin->location()},
+      {"location", encode_path(rt.origin->location())},
       {"status", std::string(health_status_name(h.status))},
       {"consecutive_failures", h.consecutive_failures},
       {"last_check", ts(h.last_check)},
@@ -43,17 +44,17 @@ nlohmann::json mount_json(const Mount& m) {
   nlohmann::json origins = nlohmann::json::array();
   // Counts as indexed so far: the reply to `mount` must not wait for the index.
   for (const auto& rt : *m.federation->origins()) origins.push_back(origin_json(*rt, m.federation->tree_now()));
-  return {{"mount_point", m.config.mount_point},
-          {"config", m.config.source_path},
+  return {{"mount_point", encode_path(m.config.mount_point)},
+          {"config", encode_path(m.config.source_path)},
           {"mounted_at", ts(m.mounted_at)},
           {"index_ready", m.federation->index_ready()},
           {"origins", origins}};
 }
 
 nlohmann::json event_json(const Event& e) {
-  return {{"id", e.id},       {"time", ts(e.time)},     {"kind", e.kind},      {"mount", e.mount},
+  return {{"id", e.id},       {"time", ts(e.time)},     {"kind", e.kind},      {"mount", encode_path(e.mount)},
           {"origin", e.origin.empty() ? nlohmann::json(nullptr) : nlohmann::json(e.origin)},
-          {"path", e.path.empty() ? nlohmann::json(nullptr) : nlohmann::json(e.path)},
+          {"path", e.path.empty() ? nlohmann::json(nullptr) : encode_path(e.path)},
           {"message", e.message}};
 }
 
@@ -77,7 +78,7 @@ nlohmann::json decision_json(const RouteDecision& d) {
     cands.push_back(j);
   }
   const RouteCandidate* s = d.selected();
-  return {{"path", d.path},
+  return {{"path", encode_path(d.path)},
           {"exists", d.exists},
           {"type", s && s->attr ? nlohmann::json(type_name(s->attr->type)) : nlohmann::json(nullptr)},
           {"selected", s ? nlohmann::json(s->origin) : nlohmann::json(nullptr)},

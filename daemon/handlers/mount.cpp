@@ -1,15 +1,16 @@
 #include "config/config_parser.h"
 #include "daemon.h"
 #include "handlers/handler.h"
+#include "protocol/path_encoding.h"
 #include "handlers/json_views.h"
 
 namespace musicfs {
 
 CommandHandler mount_handler() {
   return {"mount", [](HandlerContext& ctx) {
-            auto path = string_arg(ctx.args, "config");
+            auto path = path_string_arg(ctx.args, "config");
             if (!path) return Reply::failure(path.error());
-            auto override_mp = string_arg(ctx.args, "mount_point", false);
+            auto override_mp = path_string_arg(ctx.args, "mount_point", false);
             if (!override_mp) return Reply::failure(override_mp.error());
             auto config = parse_config_file(*path);
             if (!config) return Reply::failure(config.error());

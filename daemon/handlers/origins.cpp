@@ -5,6 +5,7 @@
 #include "config/origin_json.h"
 #include "daemon.h"
 #include "handlers/handler.h"
+#include "protocol/path_encoding.h"
 #include "handlers/json_views.h"
 
 namespace musicfs {
@@ -12,7 +13,7 @@ namespace musicfs {
 namespace {
 
 Result<MountPtr> target_mount(HandlerContext& ctx) {
-  auto mp = string_arg(ctx.args, "mount", false);
+  auto mp = path_string_arg(ctx.args, "mount", false);
   if (!mp) return mp.take_error();
   return ctx.daemon.mounts().resolve(*mp);
 }
@@ -39,7 +40,7 @@ Reply list(HandlerContext& ctx) {
     auto live = m->federation->origins();
     std::lock_guard lock(m->catalog_mu);
     for (const auto& o : m->catalog) {
-      nlohmann::json row = {{"mount", m->config.mount_point}, {"id", o.id},          {"type", o.type},
+      nlohmann::json row = {{"mount", encode_path(m->config.mount_point)}, {"id", o.id},          {"type", o.type},
                             {"priority", o.priority},        {"enabled", o.enabled}, {"status", "disabled"},
                             {"files", 0},                    {"source", defined_in_config(*m, o.id) ? "config" : "runtime"}};
       for (const auto& rt : *live) {
@@ -61,8 +62,16 @@ Reply add(HandlerContext& ctx) {
   if (!m) return Reply::failure(m.error());
   auto def = ctx.args.find("origin");
   if (def == ctx.args.end()) return Reply::failure("invalid_argument", "missing argument 'origin'");
+  // The origin's "path" may come in the byte form of path_encoding.h; the config
+  // validation below wants the bytes. A definition is a handful of fields: copying it is cheap.
+  nlohmann::json definition = *def;
+  if (auto p = definition.find("path"); definition.is_object() && p != definition.end() && p->is_object()) {
+    auto bytes = decode_path(*p);
+    if (!bytes) return Reply::failure(bytes.error().with_context("argument 'origin'"));
+    *p = std::move(*bytes);
+  }
   // The same validation as a [[origins]] table in the config file.
-  auto o = origin_from_json(*def, "origins add");
+  auto o = origin_from_json(definition, "origins add");
   if (!o) return Reply::failure(o.error());
   Mount& mount = **m;
   if (auto s = check_origin_outside_mount(mount.config.mount_point, *o, "origins add"); !s) return Reply::failure(s.error());
@@ -86,7 +95,7 @@ Reply add(HandlerContext& ctx) {
   // library is big, and another origin that hangs must not hold this command.
   wait_for_index(mount, o->id);
   nlohmann::json j = origin_to_json(*o);
-  j["mount"] = mount.config.mount_point;
+  j["mount"] = encode_path(mount.config.mount_point);
   if (auto rt = mount.federation->registry().get(o->id)) j["files"] = mount.federation->tree_now().file_count(rt->slot);
   return Reply::success(j);
 }
@@ -117,7 +126,7 @@ Reply remove(HandlerContext& ctx) {
       if (!s) return Reply::failure(s.error());
     }
     mount.catalog.erase(mount.catalog.begin() + (entry - mount.catalog.data()));
-    return Reply::success({{"mount", mount.config.mount_point}, {"id", *id}});
+    return Reply::success({{"mount", encode_path(mount.config.mount_point)}, {"id", *id}});
   });
 }
 
@@ -144,7 +153,7 @@ Reply set_enabled(HandlerContext& ctx, bool enabled) {
         return Reply::failure(s.error());
       }
     }
-    return Reply::success({{"mount", mount.config.mount_point}, {"id", *id}, {"enabled", enabled}});
+    return Reply::success({{"mount", encode_path(mount.config.mount_point)}, {"id", *id}, {"enabled", enabled}});
   });
   // As for add: outside the catalog lock, for this origin only.
   if (reply.ok && enabled_in) wait_for_index(*enabled_in, enabled_id);

@@ -1,4 +1,5 @@
 #include "handlers/path_arg.h"
+#include "protocol/path_encoding.h"
 
 #include "util/virtual_path.h"
 
@@ -20,7 +21,7 @@ Result<MountPath> locate(MountTable& mounts, const std::string& host_path) {
 }  // namespace
 
 Result<MountPath> mount_path_arg(MountTable& mounts, const nlohmann::json& args, const std::string& path) {
-  auto mount_arg = string_arg(args, "mount", false);
+  auto mount_arg = path_string_arg(args, "mount", false);
   if (!mount_arg) return mount_arg.take_error();
   MountPath out;
   if (!mount_arg->empty()) {

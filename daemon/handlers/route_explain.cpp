@@ -2,6 +2,7 @@
 // and returns the whole record: every candidate, the choice, the rule.
 #include "daemon.h"
 #include "handlers/handler.h"
+#include "protocol/path_encoding.h"
 #include "federation/serving.h"
 #include "handlers/json_views.h"
 #include "handlers/path_arg.h"
@@ -10,7 +11,7 @@ namespace musicfs {
 
 CommandHandler route_explain_handler() {
   return {"route-explain", [](HandlerContext& ctx) {
-            auto path = string_arg(ctx.args, "path");
+            auto path = path_string_arg(ctx.args, "path");
             if (!path) return Reply::failure(path.error());
             auto where = mount_path_arg(ctx.daemon.mounts(), ctx.args, *path);
             if (!where) return Reply::failure(where.error());
@@ -21,7 +22,7 @@ CommandHandler route_explain_handler() {
               return Reply::failure("not_found", norm + " is not in the tree of " + mount->config.mount_point);
             }
             nlohmann::json j = decision_json(d);
-            j["mount"] = mount->config.mount_point;
+            j["mount"] = encode_path(mount->config.mount_point);
             ServingPlan plan = plan_serving(d, mount->federation->cache(), mount->config.mount_point);
             if (!plan.rule_override.empty()) j["rule"] = plan.rule_override;
             j["served_from"] = plan.served_from;

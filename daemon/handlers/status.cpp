@@ -2,6 +2,7 @@
 
 #include "daemon.h"
 #include "handlers/handler.h"
+#include "protocol/path_encoding.h"
 #include "handlers/json_views.h"
 #include "util/time_util.h"
 
@@ -16,8 +17,8 @@ CommandHandler status_handler() {
                                    {"version", MUSICFS_VERSION},
                                    {"started_at", iso8601_utc(started)},
                                    {"uptime_secs", unix_now() - started},
-                                   {"socket", ctx.daemon.options().socket_path},
-                                   {"state_dir", ctx.daemon.options().state_dir},
+                                   {"socket", encode_path(ctx.daemon.options().socket_path)},
+                                   {"state_dir", encode_path(ctx.daemon.options().state_dir)},
                                    {"mounts", mounts}});
           }};
 }

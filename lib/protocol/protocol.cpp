@@ -1,5 +1,7 @@
 #include "protocol/protocol.h"
 
+#include "protocol/json_shape.h"
+
 namespace musicfs {
 
 Reply Reply::success(nlohmann::json result) {
@@ -18,17 +20,33 @@ Reply Reply::failure(std::string code, std::string message) {
   return r;
 }
 
+std::string json_line(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+namespace {
+// Parses a line that passed the length check; depth is checked before parsing.
+Result<nlohmann::json> parse_bounded(std::string_view line, const char* what) {
+  if (auto s = check_json_depth(line, kMaxJsonDepth); !s) {
+    return make_error(ErrorCode::kProtocol, std::string(what) + " rejected: " + s.error().message);
+  }
+  nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return make_error(ErrorCode::kProtocol, std::string(what) + " is not valid JSON");
+  return j;
+}
+}  // namespace
+
 std::string encode_request(const Request& r) {
-  nlohmann::json j = {{"v", kProtocolVersion}, {"cmd", r.cmd}, {"args", r.args}};
-  return j.dump() + "\n";
+  return json_line({{"v", kProtocolVersion}, {"cmd", r.cmd}, {"args", r.args}});
 }
 
 Result<Request> decode_request(std::string_view line) {
   if (line.size() > kMaxLineBytes) {
     return make_error(ErrorCode::kProtocol, "request line longer than " + std::to_string(kMaxLineBytes) + " bytes");
   }
-  nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return make_error(ErrorCode::kProtocol, "request is not valid JSON");
+  auto parsed = parse_bounded(line, "request");
+  if (!parsed) return parsed.take_error();
+  nlohmann::json& j = *parsed;
   if (!j.is_object()) return make_error(ErrorCode::kProtocol, "request must be a JSON object");
   auto v = j.find("v");
   if (v == j.end() || !v->is_number_integer()) {
@@ -40,14 +58,14 @@ Result<Request> decode_request(std::string_view line) {
                                                 std::to_string(kProtocolVersion) + ")");
   }
   auto cmd = j.find("cmd");
-  if (cmd == j.end() || !cmd->is_string() || cmd->get<std::string>().empty()) {
+  if (cmd == j.end() || !cmd->is_string() || cmd->get_ref<const std::string&>().empty()) {
     return make_error(ErrorCode::kProtocol, "request has no \"cmd\" string");
   }
   Request r;
-  r.cmd = cmd->get<std::string>();
+  r.cmd = std::move(cmd->get_ref<std::string&>());
   if (auto a = j.find("args"); a != j.end()) {
     if (!a->is_object()) return make_error(ErrorCode::kProtocol, "\"args\" must be an object");
-    r.args = *a;
+    r.args = std::move(*a);  // moved, never copied: a copy recurses over the whole value
   }
   return r;
 }
@@ -60,19 +78,35 @@ std::string encode_reply(const Reply& r) {
   } else {
     j["error"] = {{"code", r.error_code}, {"message", r.error_message}};
   }
-  // Replace invalid UTF-8 (a file name in another encoding) rather than throwing.
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  return json_line(j);
 }
 
-Result<Reply> decode_reply(std::string_view line) {
-  nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("ok") || !j["ok"].is_boolean()) {
-    return make_error(ErrorCode::kProtocol, "the daemon sent a malformed reply");
+namespace {
+Error malformed_reply(const std::string& why) {
+  return make_error(ErrorCode::kProtocol, "the daemon sent a malformed reply (" + why + ")");
+}
+}  // namespace
+
+Result<nlohmann::json> parse_reply_line(std::string_view line) {
+  if (line.size() > kMaxReplyLineBytes) {
+    return malformed_reply("a line longer than " + std::to_string(kMaxReplyLineBytes) + " bytes");
   }
+  auto parsed = parse_bounded(line, "reply");
+  if (!parsed) return malformed_reply(parsed.error().message);
+  return parsed;
+}
+
+Result<Reply> reply_from_json(nlohmann::json j) {
+  if (!j.is_object()) return malformed_reply("not a JSON object");
+  auto ok = j.find("ok");
+  if (ok == j.end() || !ok->is_boolean()) return malformed_reply("no boolean \"ok\"");
   Reply r;
-  r.ok = j["ok"].get<bool>();
+  r.ok = ok->get<bool>();
   if (r.ok) {
-    if (j.contains("result")) r.result = j["result"];
+    if (auto res = j.find("result"); res != j.end()) {
+      if (!res->is_object()) return malformed_reply("\"result\" is not an object");
+      r.result = std::move(*res);
+    }
   } else {
     r.error_code = "internal";
     r.error_message = "unknown error";
@@ -83,6 +117,12 @@ Result<Reply> decode_reply(std::string_view line) {
     }
   }
   return r;
+}
+
+Result<Reply> decode_reply(std::string_view line) {
+  auto j = parse_reply_line(line);
+  if (!j) return j.take_error();
+  return reply_from_json(std::move(*j));
 }
 
 }  // namespace musicfs

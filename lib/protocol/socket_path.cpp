@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 
@@ -25,14 +26,20 @@ std::string octal(unsigned mode) {
 }
 }  // namespace
 
-Status ensure_private_socket_dir(const std::string& socket_path) {
+std::string socket_dir_of(const std::string& socket_path) {
   auto slash = socket_path.rfind('/');
-  std::string dir = slash == std::string::npos || slash == 0 ? std::string(".") : socket_path.substr(0, slash);
-  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    return Error::from_errno(errno, "cannot create socket directory " + dir);
-  }
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return socket_path.substr(0, slash);
+}
+
+Status check_private_socket_dir(const std::string& socket_path) {
+  const std::string dir = socket_dir_of(socket_path);
   struct stat st {};
-  if (::lstat(dir.c_str(), &st) != 0) return Error::from_errno(errno, "cannot stat socket directory " + dir);
+  if (::lstat(dir.c_str(), &st) != 0) {
+    if (errno == ENOENT) return {};  // nothing there, so nothing to trust or distrust
+    return Error::from_errno(errno, "cannot stat socket directory " + dir);
+  }
   if (!S_ISDIR(st.st_mode)) {
     return make_error(ErrorCode::kPermission, "socket directory " + dir + " is not a directory");
   }
@@ -46,6 +53,14 @@ Status ensure_private_socket_dir(const std::string& socket_path) {
                                                   "); make it 0700");
   }
   return {};
+}
+
+Status ensure_private_socket_dir(const std::string& socket_path) {
+  const std::string dir = socket_dir_of(socket_path);
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return Error::from_errno(errno, "cannot create socket directory " + dir);
+  }
+  return check_private_socket_dir(socket_path);
 }
 
 }  // namespace musicfs

@@ -13,4 +13,12 @@ std::string resolve_socket_path(const std::string& flag);
 // another user or that others can enter (tmux's rule): the socket must stay private.
 Status ensure_private_socket_dir(const std::string& socket_path);
 
+// The same rule without creating anything, for the client: a socket in a directory
+// that others can write to may be anybody's. A missing directory passes (there is no
+// daemon to talk to, and connecting says so).
+Status check_private_socket_dir(const std::string& socket_path);
+
+// The directory that holds the socket ("." for a bare name).
+std::string socket_dir_of(const std::string& socket_path);
+
 }  // namespace musicfs

@@ -139,10 +139,9 @@ TEST_CASE("decode_reply rejects malformed replies", "[protocol]") {
   }
 }
 
-// BUG (lib/protocol/protocol.cpp:77-79): decode_reply assumes "error" is an object with
-// string members. {"ok":false,"error":"boom"} makes nlohmann::json::value() throw
-// type_error.306, and {"error":{"code":7}} throws type_error.302, instead of returning
-// a kProtocol Error: a misbehaving daemon can crash the CLI with an uncaught exception.
+// An "error" that is not an object with string members ({"ok":false,"error":"boom"},
+// {"error":{"code":7}}) must not make nlohmann throw (type_error.306/.302): a
+// misbehaving daemon must never crash the CLI with an uncaught exception.
 TEST_CASE("decode_reply never throws on a malformed error member", "[protocol]") {
   for (const char* line : {R"({"ok":false,"error":"boom"})", R"({"ok":false,"error":{"code":7,"message":"x"}})",
                            R"({"ok":false,"error":{"code":"io","message":["x"]}})"}) {
@@ -158,4 +157,57 @@ TEST_CASE("decode_reply never throws on a malformed error member", "[protocol]")
       CHECK_FALSE(threw);
     }
   }
+}
+
+namespace {
+std::string nested_request(size_t depth) {
+  return R"({"v":1,"cmd":"ping","args":{"x":)" + std::string(depth, '[') + std::string(depth, ']') + "}}";
+}
+}  // namespace
+
+TEST_CASE("decode_request refuses deep nesting before parsing, and accepts the limit", "[protocol]") {
+  // 130 000 levels once overflowed the daemon's stack (a recursive copy of args).
+  CHECK_THAT(protocol_error(nested_request(130000)), Contains("deeper than " + std::to_string(kMaxJsonDepth)));
+  // The request object and args are two levels themselves.
+  CHECK_THAT(protocol_error(nested_request(kMaxJsonDepth - 1)), Contains("deeper than"));
+  auto r = decode_request(nested_request(kMaxJsonDepth - 2));
+  INFO((r.ok() ? std::string() : r.error().message));
+  CHECK(r.ok());
+}
+
+TEST_CASE("brackets inside strings do not count towards the nesting depth", "[protocol]") {
+  std::string brackets(1000, '[');
+  Request req;
+  req.cmd = "ping";
+  req.args = {{"s", brackets}, {"q", "a \"quoted [ \\\" bracket"}};
+  auto r = decode_request(encode_request(req));
+  INFO((r.ok() ? std::string() : r.error().message));
+  REQUIRE(r.ok());
+  CHECK(r->args == req.args);
+}
+
+TEST_CASE("decode_reply refuses a deep reply and a result that is not an object", "[protocol]") {
+  std::string deep = R"({"ok":true,"result":{"x":)" + std::string(100000, '[') + std::string(100000, ']') + "}}";
+  auto r = decode_reply(deep);
+  REQUIRE_FALSE(r.ok());
+  CHECK_THAT(r.error().message, Contains("malformed reply"));
+  for (const char* line : {R"({"ok":true,"result":[]})", R"({"ok":true,"result":"x"})", R"({"ok":true,"result":3})"}) {
+    INFO("line: " << line);
+    auto bad = decode_reply(line);
+    REQUIRE_FALSE(bad.ok());
+    CHECK_THAT(bad.error().message, Contains("\"result\""));
+  }
+  // Raw bytes that are not UTF-8 are not JSON.
+  CHECK_FALSE(decode_reply("{\"ok\":true,\"result\":{\"p\":\"\xff\"}}").ok());
+}
+
+TEST_CASE("json_line and encode_request never throw on invalid UTF-8", "[protocol]") {
+  Request req;
+  req.cmd = "route-explain";
+  req.args = {{"path", std::string("mnt/\xff.flac")}};
+  std::string line;
+  REQUIRE_NOTHROW(line = encode_request(req));
+  CHECK(decode_request(line).ok());
+  REQUIRE_NOTHROW(line = json_line({{"progress", {{"current", std::string("caf\xe9")}}}}));
+  CHECK(line.back() == '\n');
 }
