@@ -54,6 +54,7 @@ void detach_if_dead(const std::string& mp) {
   if (::umount2(mp.c_str(), MNT_DETACH) == 0) return;
   pid_t pid = ::fork();
   if (pid == 0) {
+    ::close_range(3, ~0U, 0);  // nothing of the daemon's but its standard streams
     ::execlp("fusermount3", "fusermount3", "-u", "-z", "--", mp.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
   }

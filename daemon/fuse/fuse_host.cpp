@@ -109,11 +109,14 @@ void FuseHost::unmount_now() {
   }
   pid_t pid = ::fork();
   if (pid == 0) {
-    int null = ::open("/dev/null", O_RDWR);
+    int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
     if (null >= 0) {
       ::dup2(null, 1);
       ::dup2(null, 2);
     }
+    // The helper gets nothing of the daemon's but its standard streams (no control
+    // socket, no /dev/fuse, no database).
+    ::close_range(3, ~0U, 0);
     ::execlp("fusermount3", "fusermount3", "-u", "-z", "--", mount_point_.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
   }
