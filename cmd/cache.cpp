@@ -6,7 +6,7 @@
 #include "client.h"
 #include "command.h"
 #include "output.h"
-#include "reply_fields.h"
+#include "client_reply_fields.h"
 #include "client_path_args.h"
 
 namespace musicfs::cli {

@@ -7,7 +7,7 @@
 #include "config/config.h"
 #include "daemon.h"
 #include "output.h"
-#include "reply_fields.h"
+#include "client_reply_fields.h"
 #include "util/logging.h"
 
 namespace musicfs::cli {

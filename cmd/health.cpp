@@ -7,7 +7,7 @@
 #include "client.h"
 #include "command.h"
 #include "output.h"
-#include "reply_fields.h"
+#include "client_reply_fields.h"
 #include "util/time_util.h"
 
 namespace musicfs::cli {

@@ -4,7 +4,7 @@
 #include <iostream>
 
 #include "command.h"
-#include "reply_fields.h"
+#include "client_reply_fields.h"
 
 using namespace musicfs::cli;
 
@@ -63,7 +63,7 @@ int main(int argc, char** argv) {
     } catch (const MalformedReply& e) {
       return malformed_reply(*sub, e.what());
     } catch (const nlohmann::json::exception& e) {
-      // A printer reading a field around reply_fields.h would be a bug; still one line,
+      // A printer reading a field around client_reply_fields.h would be a bug; still one line,
       // never a core dump.
       return malformed_reply(*sub, e.what());
     }

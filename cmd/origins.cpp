@@ -5,7 +5,7 @@
 #include "protocol/path_encoding.h"
 #include "command.h"
 #include "output.h"
-#include "reply_fields.h"
+#include "client_reply_fields.h"
 
 namespace musicfs::cli {
 

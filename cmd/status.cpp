@@ -4,7 +4,7 @@
 #include "client.h"
 #include "command.h"
 #include "output.h"
-#include "reply_fields.h"
+#include "client_reply_fields.h"
 #include "util/virtual_path.h"
 
 namespace musicfs::cli {

@@ -1,4 +1,4 @@
-#include "reply_fields.h"
+#include "client_reply_fields.h"
 
 #include "protocol/path_encoding.h"
 
