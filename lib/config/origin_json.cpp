@@ -8,8 +8,10 @@ namespace musicfs {
 
 nlohmann::json origin_to_json(const OriginConfig& o) {
   nlohmann::json j = {{"id", o.id}, {"origin_type", o.type}, {"priority", o.priority}, {"enabled", o.enabled}};
-  for (const auto& [k, v] : o.settings) {
-    std::visit([&](const auto& x) { j[k] = x; }, v);
+  for (const auto& setting : o.settings) {
+    // Not a structured binding: clang 14 (the fuzz build) cannot capture one in a lambda.
+    const std::string& key = setting.first;
+    std::visit([&](const auto& x) { j[key] = x; }, setting.second);
   }
   return j;
 }
