@@ -29,23 +29,11 @@
 #include <thread>
 #include <vector>
 
+#include "util/unique_fd.h"  // lib/util: the project's one fd owner
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 // One request over a fresh connection; the reply line, or an error text.
 struct Outcome {
@@ -54,7 +42,7 @@ struct Outcome {
 };
 
 Outcome call(const std::string& socket_path, const std::string& request) {
-  Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  musicfs::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (fd.get() < 0) return {false, std::string("socket: ") + std::strerror(errno)};
   sockaddr_un addr = {};
   addr.sun_family = AF_UNIX;

@@ -12,6 +12,16 @@ const nlohmann::json kEmptyObject = nlohmann::json::object();
 [[noreturn]] void wrong_type(const char* key, const nlohmann::json& v, const char* expected) {
   throw MalformedReply(std::string("field '") + key + "' is " + v.type_name() + ", not " + expected);
 }
+
+// A field that is absent (the fallback) or of one JSON type (else MalformedReply).
+template <typename T>
+T scalar(const nlohmann::json& obj, const char* key, T fallback, bool (nlohmann::json::*is_type)() const noexcept,
+         const char* expected) {
+  const auto& v = field(obj, key);
+  if (v.is_null()) return fallback;
+  if (!(v.*is_type)()) wrong_type(key, v, expected);
+  return v.get<T>();
+}
 }  // namespace
 
 const nlohmann::json& field(const nlohmann::json& obj, const char* key) {
@@ -40,10 +50,7 @@ std::string path_text(const nlohmann::json& obj, const char* key, const std::str
 }
 
 int64_t integer(const nlohmann::json& obj, const char* key, int64_t fallback) {
-  const auto& v = field(obj, key);
-  if (v.is_null()) return fallback;
-  if (!v.is_number_integer()) wrong_type(key, v, "an integer");
-  return v.get<int64_t>();
+  return scalar<int64_t>(obj, key, fallback, &nlohmann::json::is_number_integer, "an integer");
 }
 
 uint64_t count(const nlohmann::json& obj, const char* key, uint64_t fallback) {
@@ -55,17 +62,11 @@ uint64_t count(const nlohmann::json& obj, const char* key, uint64_t fallback) {
 }
 
 double number(const nlohmann::json& obj, const char* key, double fallback) {
-  const auto& v = field(obj, key);
-  if (v.is_null()) return fallback;
-  if (!v.is_number()) wrong_type(key, v, "a number");
-  return v.get<double>();
+  return scalar<double>(obj, key, fallback, &nlohmann::json::is_number, "a number");
 }
 
 bool flag(const nlohmann::json& obj, const char* key, bool fallback) {
-  const auto& v = field(obj, key);
-  if (v.is_null()) return fallback;
-  if (!v.is_boolean()) wrong_type(key, v, "a boolean");
-  return v.get<bool>();
+  return scalar<bool>(obj, key, fallback, &nlohmann::json::is_boolean, "a boolean");
 }
 
 const nlohmann::json& list(const nlohmann::json& obj, const char* key) {

@@ -37,6 +37,8 @@
 #include <thread>
 #include <vector>
 
+#include "util/unique_fd.h"  // lib/util: the project's one fd owner
+
 namespace {
 
 volatile sig_atomic_t stop_requested = 0;
@@ -82,26 +84,11 @@ struct Stats {
   }
 };
 
-// Closes the fd on every path out of a read.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
 // Maps `path`; an empty file maps to an empty view. False (errno set) on failure.
 bool map_file(const std::string& path, const void** data, size_t* size) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
-  Fd closer(fd);
+  musicfs::UniqueFd closer(fd);
   struct stat st;
   if (::fstat(fd, &st) != 0) return false;
   *size = static_cast<size_t>(st.st_size);
@@ -128,7 +115,7 @@ class Reader {
       begin = pick(size);
       end = std::min<uint64_t>(size, begin + 1 + pick(2 << 20));
     }
-    Fd fd(::open(f.mount_path.c_str(), O_RDONLY | O_CLOEXEC));
+    musicfs::UniqueFd fd(::open(f.mount_path.c_str(), O_RDONLY | O_CLOEXEC));
     if (fd.get() < 0) return error(errno);
     std::vector<char> buf(1 << 20);
     uint64_t off = begin;
