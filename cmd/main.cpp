@@ -5,6 +5,7 @@
 
 #include "command.h"
 #include "client_reply_fields.h"
+#include "usage_error.h"
 
 using namespace musicfs::cli;
 
@@ -53,8 +54,7 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    int rc = app.exit(e);
-    return rc == 0 ? 0 : kExitUsage;
+    return report_parse_error(app, e, argc, argv);
   }
   for (auto& [sub, r] : runners) {
     if (!sub->parsed()) continue;

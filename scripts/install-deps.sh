@@ -14,7 +14,7 @@ packages=(
   # fuzz targets (tests/fuzz): clang with libFuzzer and the sanitizer runtimes
   clang libclang-rt-14-dev
   # runtime and test tools
-  fuse3 sqlite3 mandoc bash-completion procps util-linux nginx curl
+  fuse3 sqlite3 mandoc bash-completion procps util-linux nginx curl attr
   openssh-server openssh-client
 )
 # The S3 test server (s3rver) runs on node; a node that did not come from Debian

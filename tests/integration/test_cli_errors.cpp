@@ -92,3 +92,41 @@ TEST_CASE("the refusal of an open socket directory shows its mode in octal", "[s
   CHECK(r.exit_code != 0);
   CHECK(r.err.find("755") != std::string::npos);
 }
+
+TEST_CASE("usage errors are one line that starts musicfsctl: and exit 2", "[skeleton][cli]") {
+  struct Case {
+    std::vector<std::string> args;
+    std::string says;  // a part of the one line
+  };
+  const std::vector<Case> cases = {
+      {{"foo"}, "musicfsctl: unknown subcommand 'foo' (see 'musicfsctl --help')"},
+      {{"stauts"}, "did you mean 'status'?"},
+      {{}, "musicfsctl: a subcommand is required"},
+      {{"--socket", "/tmp/x.sock", "foo"}, "unknown subcommand 'foo'"},
+      {{"origins", "bogus"}, "unknown subcommand 'bogus' (see 'musicfsctl origins --help')"},
+      {{"cache", "clera"}, "did you mean 'clear'?"},
+      {{"origins"}, "a subcommand is required (see 'musicfsctl origins --help')"},
+      {{"mount"}, "--config is required (see 'musicfsctl mount --help')"},
+      {{"status", "--bogus"}, "--bogus (see 'musicfsctl status --help')"},
+      {{"health", "--origin"}, "--origin"},
+      {{"--timeout", "-1", "status"}, "musicfsctl: "},
+  };
+  for (const auto& c : cases) {
+    auto r = run_ctl(c.args, 10s);
+    std::string line;
+    for (const auto& a : c.args) line += " " + a;
+    INFO("musicfsctl" << line << ": exit " << r.exit_code << "\nstderr: " << r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(count_lines(r.err) == 1);
+    CHECK(r.err.rfind("musicfsctl: ", 0) == 0);
+    CHECK(r.err.find(c.says) != std::string::npos);
+    CHECK(r.out.empty());
+  }
+  // --help and --version still print what they print, and exit 0.
+  auto help = run_ctl({"origins", "--help"}, 10s);
+  CHECK(help.exit_code == 0);
+  CHECK(help.out.find("add") != std::string::npos);
+  auto version = run_ctl({"--version"}, 10s);
+  CHECK(version.exit_code == 0);
+  CHECK(version.out.rfind("musicfsctl ", 0) == 0);
+}
