@@ -47,9 +47,8 @@ CliCommand mount_command() {
                 print_json(r);
                 return kExitOk;
               }
-              uint64_t files = 0;
               const auto& origins = list(r, "origins");
-              for (const auto& o : origins) files += count(o, "files");
+              const uint64_t files = count(r, "files");
               std::cout << "mounted " << path_text(r, "mount_point", "") << ": " << origins.size() << " origin(s), "
                         << files << " files"
                         << (flag(r, "index_ready", true) ? "" : " indexed so far (indexing goes on in the background)")

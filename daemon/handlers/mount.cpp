@@ -20,7 +20,11 @@ CommandHandler mount_handler() {
             }
             auto m = ctx.daemon.mounts().mount(std::move(*config));
             if (!m) return Reply::failure(m.error());
-            return Reply::success(mount_json(**m));
+            nlohmann::json result = mount_json(**m);
+            // Distinct paths indexed so far: a file two origins hold is one file of the
+            // tree (the per-origin counts in "origins" count copies).
+            result["files"] = (*m)->federation->tree_now().distinct_file_count();
+            return Reply::success(std::move(result));
           }};
 }
 

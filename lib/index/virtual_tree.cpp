@@ -481,6 +481,20 @@ size_t VirtualTree::file_count(OriginSlot slot) const {
   return it == slots_.end() ? 0 : it->second.files;
 }
 
+size_t VirtualTree::distinct_file_count() const {
+  std::shared_lock lock(mu_);
+  size_t count = 0;
+  std::vector<const Node*> stack{root_};
+  while (!stack.empty()) {
+    const Node* n = stack.back();
+    stack.pop_back();
+    // The type a path shows is its first replica's (list_dir's rule).
+    if (n != root_ && n->nreplicas > 0 && counts_as_file(n->first.type)) ++count;
+    for (uint32_t i = 0; i < n->nkids; ++i) stack.push_back(n->kids[i]);
+  }
+  return count;
+}
+
 size_t VirtualTree::node_count() const {
   std::shared_lock lock(mu_);
   size_t count = 0;

@@ -89,6 +89,9 @@ class VirtualTree {
   std::vector<OriginSlot> contributors(std::string_view dir) const;
   // Number of non-directory entries the slot holds.
   size_t file_count(OriginSlot slot) const;
+  // Number of distinct non-directory paths, however many origins hold each: what the
+  // tree shows (a walk of the whole tree; for replies, not for hot paths).
+  size_t distinct_file_count() const;
   size_t node_count() const;
 
   // Visits every path the slot holds below the root, parents before children. Runs

@@ -231,6 +231,22 @@ TEST_CASE("the mount lists the union of the origins and a duplicate shows once",
   CHECK(read_file(t.f.in_mount("Artist/Album/03 Third.flac")) == "b:third");
 }
 
+TEST_CASE("the mount line counts the distinct files of the tree and not their copies", "[skeleton]") {
+  TwoOrigins t;  // 3 + 3 files on the origins; "02 Shared.flac" is on both: 5 in the tree
+  auto r = t.f.try_mount();
+  INFO("stdout: " << r.out << "stderr: " << r.err);
+  REQUIRE(r.exit_code == 0);
+  if (r.out.find("indexed so far") == std::string::npos) {
+    CHECK(r.out.find(": 2 origin(s), 5 files\n") != std::string::npos);
+  }
+  // --json: the tree's distinct count beside each origin's own count of copies.
+  auto j = t.f.daemon().ctl_json({"mount", "--config", t.f.config_path(), t.f.mount_point()});
+  CHECK(j["files"] == 5);
+  uint64_t copies = 0;
+  for (const auto& o : j["origins"]) copies += o["files"].get<uint64_t>();
+  CHECK(copies == 6);
+}
+
 TEST_CASE("a duplicate is served with its attributes from the priority-1 origin", "[skeleton]") {
   TwoOrigins t;
   t.f.mount();
