@@ -173,7 +173,8 @@ Result<MountPtr> MountTable::mount(Config config) {
       return forget_on_error(s.error().with_context(where));
     }
   }
-  auto host = FuseHost::mount(mp, *m->federation, m->invalidator);
+  auto host = FuseHost::mount(mp, *m->federation, m->invalidator, m->config.allow_other,
+                              config_location(m->config.source_path, m->config.allow_other_line));
   if (!host) return forget_on_error(host.take_error());
   m->fuse = std::move(*host);
   m->federation->start();

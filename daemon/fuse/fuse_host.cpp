@@ -12,6 +12,7 @@
 #include <fstream>
 #include <vector>
 
+#include "fuse/fuse_conf.h"
 #include "fuse/fuse_ops.h"
 
 namespace musicfs {
@@ -33,7 +34,16 @@ void KernelInvalidator::invalidate(const std::string& path) {
 }
 
 Result<std::unique_ptr<FuseHost>> FuseHost::mount(const std::string& mount_point, Federation& federation,
-                                                  std::shared_ptr<KernelInvalidator> invalidator) {
+                                                  std::shared_ptr<KernelInvalidator> invalidator, bool allow_other,
+                                                  const std::string& where) {
+  // fusermount3 refuses allow_other for a user unless fuse.conf allows it, with a
+  // message that never reaches our caller; say it ourselves, before mounting.
+  if (allow_other && ::geteuid() != 0 && !fuse_conf_allows_other(kFuseConfPath)) {
+    return make_error(ErrorCode::kConfig, (where.empty() ? std::string() : where + ": ") +
+                                              "allow_other: not allowed for users other than root: add the line "
+                                              "'user_allow_other' to " +
+                                              kFuseConfPath);
+  }
   if (::access("/dev/fuse", R_OK | W_OK) != 0) {
     return make_error(ErrorCode::kUnavailable, "FUSE is not available: /dev/fuse cannot be opened (" +
                                                    std::string(std::strerror(errno)) +
@@ -47,8 +57,11 @@ Result<std::unique_ptr<FuseHost>> FuseHost::mount(const std::string& mount_point
   host->context_->uid = getuid();
   host->context_->gid = getgid();
 
+  // default_permissions stays with allow_other: the kernel checks each file's mode
+  // bits, so another user reads what the origin's modes let them read.
   std::vector<std::string> argv_s = {"musicfs", "-o",
-                                     "ro,default_permissions,fsname=musicfs,subtype=musicfs"};
+                                     std::string("ro,default_permissions,fsname=musicfs,subtype=musicfs") +
+                                         (allow_other ? ",allow_other" : "")};
   std::vector<char*> argv;
   for (auto& s : argv_s) argv.push_back(s.data());
   struct fuse_args args = FUSE_ARGS_INIT(static_cast<int>(argv.size()), argv.data());

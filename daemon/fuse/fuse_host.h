@@ -35,8 +35,11 @@ class KernelInvalidator {
 
 class FuseHost {
  public:
+  // `allow_other`: let every user in (still under default_permissions); `where` names
+  // the config line for the error when fuse.conf does not allow it.
   static Result<std::unique_ptr<FuseHost>> mount(const std::string& mount_point, Federation& federation,
-                                                 std::shared_ptr<KernelInvalidator> invalidator);
+                                                 std::shared_ptr<KernelInvalidator> invalidator,
+                                                 bool allow_other = false, const std::string& where = {});
   ~FuseHost();
   FuseHost(const FuseHost&) = delete;
   FuseHost& operator=(const FuseHost&) = delete;

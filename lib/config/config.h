@@ -54,6 +54,10 @@ struct Config {
   int mount_point_line = 0;  // where mount_point was set, for messages
   std::string cache_dir;
   std::string state_dir;  // optional; defaults beside cache_dir
+  // Mount with allow_other: other users (a music server's own account) may read the
+  // tree. Off by default, as FUSE is: the mount is the mounting user's alone.
+  bool allow_other = false;
+  int allow_other_line = 0;  // where it was set, for messages
   std::vector<OriginConfig> origins;
   CacheConfig cache;
   HealthConfig health;

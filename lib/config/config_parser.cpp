@@ -285,7 +285,7 @@ Result<OriginConfig> parse_origin(const toml::table& t, const std::string& prefi
 Result<Config> parse_root(const toml::table& root, const Located& loc) {
   Config c;
   c.source_path = loc.source();
-  if (auto s = reject_unknown_keys(root, {"mount_point", "cache_dir", "state_dir", "origins", "cache", "health"},
+  if (auto s = reject_unknown_keys(root, {"mount_point", "cache_dir", "state_dir", "allow_other", "origins", "cache", "health"},
                                    "", loc);
       !s) {
     return s.take_error();
@@ -300,6 +300,11 @@ Result<Config> parse_root(const toml::table& root, const Located& loc) {
   auto sd = get_string(root, "state_dir", "", loc, true);
   if (!sd) return sd.take_error();
   c.state_dir = *sd;
+  if (const toml::node* n = root.get("allow_other")) {
+    if (!n->is_boolean()) return loc.at(n, "allow_other", "expected true or false");
+    c.allow_other = n->as_boolean()->get();
+    c.allow_other_line = static_cast<int>(n->source().begin.line);
+  }
 
   if (const toml::node* n = root.get("cache")) {
     if (!n->is_table()) return loc.at(n, "cache", "expected a table ([cache])");
