@@ -181,7 +181,11 @@ _musicfsctl()
             fi
             ;;
         health)
-            COMPREPLY=($(compgen -W "--check --origin --history --summary --since --json --help" -- "$cur"))
+            if [[ $prev == --format ]]; then
+                COMPREPLY=($(compgen -W "table nagios" -- "$cur"))
+            else
+                COMPREPLY=($(compgen -W "--check --origin --format --history --summary --since --json --help" -- "$cur"))
+            fi
             ;;
         origins)
             case $action in

@@ -92,6 +92,7 @@ complete -c musicfsctl -n '__fish_seen_subcommand_from route-explain' -l mount -
 # health [--check] [--origin ID] | health --history|--summary [--since WHEN] [--origin ID]
 complete -c musicfsctl -n '__fish_seen_subcommand_from health' -l check -d 'Probe now and wait for the result'
 complete -c musicfsctl -n '__fish_seen_subcommand_from health' -l origin -x -a '(__musicfsctl_origins)' -d 'Only this origin'
+complete -c musicfsctl -n '__fish_seen_subcommand_from health' -l format -x -a 'table nagios' -d 'table, or the one line of a Nagios plugin'
 complete -c musicfsctl -n '__fish_seen_subcommand_from health; and not __fish_seen_argument -l summary' -l history -d 'List past health checks'
 complete -c musicfsctl -n '__fish_seen_subcommand_from health; and not __fish_seen_argument -l history' -l summary -d 'Per origin: checks, failures, availability, longest outage'
 complete -c musicfsctl -n '__fish_seen_subcommand_from health' -l since -x -a '90s 15m 1h 24h 7d 2w' -d 'Window of --history/--summary (default 24h)'

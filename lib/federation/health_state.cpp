@@ -26,16 +26,22 @@ std::optional<HealthTransition> record_success(HealthState& s, const HealthThres
   s.consecutive_failures = 0;
   ++s.consecutive_successes;
   s.last_check = now;
+  std::optional<HealthTransition> change;
   switch (s.status) {
     case HealthStatus::kUnknown:
     case HealthStatus::kHealthy:
-      return move_to(s, HealthStatus::kHealthy, now);
+      change = move_to(s, HealthStatus::kHealthy, now);
+      break;
     case HealthStatus::kDegraded:
     case HealthStatus::kUnhealthy:
-      if (s.consecutive_successes >= t.healthy) return move_to(s, HealthStatus::kHealthy, now);
-      return move_to(s, HealthStatus::kDegraded, now);
+      change = move_to(s, s.consecutive_successes >= t.healthy ? HealthStatus::kHealthy : HealthStatus::kDegraded, now);
+      break;
   }
-  return std::nullopt;
+  // The error belongs to the trouble that is over once the origin is healthy again: a
+  // healthy origin shown beside an old error reads as a contradiction. While it is
+  // still recovering (degraded) the error that put it there stays.
+  if (s.status == HealthStatus::kHealthy) s.last_error.clear();
+  return change;
 }
 
 std::optional<HealthTransition> record_failure(HealthState& s, const HealthThresholds& t, int64_t now,

@@ -1,10 +1,14 @@
 // route-explain and health against a real daemon and mount. route-explain must agree
 // with the origin that actually serves the bytes, since both run the same decision.
+#include <cstdio>
+
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 #include "support/test_env.h"
 
 using namespace musicfs::test;
+using namespace std::chrono_literals;
 
 namespace {
 const char* kFastHealth = "[health]\ncheck_interval_secs = 1\n";
@@ -91,4 +95,52 @@ TEST_CASE("health exit codes follow the Nagios convention", "[health]") {
 
   CHECK(f.daemon().ctl({"health", "--origin", "nosuch"}).exit_code == 1);
   CHECK(run_program({MUSICFSCTL_PATH, "--socket", f.dir().path() + "/none.sock", "health"}).exit_code == 3);
+}
+
+TEST_CASE("health --origin is about that origin and --format nagios prints the plugin line", "[health]") {
+  Fixture f({{"laptop", 1}, {"nas", 2}}, kFastHealth);
+  write_file(f.origin_dir("laptop") + "/t.flac", "x");
+  write_file(f.origin_dir("nas") + "/t.flac", "x");
+  f.mount();
+  REQUIRE(f.daemon().ctl({"health", "--check"}).exit_code == 0);
+  auto ok = f.daemon().ctl({"health", "--format", "nagios"});
+  INFO("nagios: " << ok.out);
+  CHECK(ok.exit_code == 0);
+  CHECK(ok.out.rfind("OK - 2 of 2 origin(s) healthy|healthy=2;;;0;2 'laptop latency_p50'=", 0) == 0);
+  CHECK(ok.out.find(" 'nas failures'=0;;1;0\n") != std::string::npos);
+  CHECK(std::count(ok.out.begin(), ok.out.end(), '\n') == 1);
+
+  // A real fault: the nas share's directory goes away (a local origin: threshold 1).
+  const std::string nas = f.origin_dir("nas");
+  REQUIRE(::rename(nas.c_str(), (nas + ".away").c_str()) == 0);
+  auto bad = f.daemon().ctl({"health", "--check", "--origin", "nas"});
+  INFO("health --origin nas: " << bad.out << bad.err);
+  CHECK(bad.exit_code == 2);  // that origin is unhealthy...
+  CHECK(f.daemon().ctl({"health", "--origin", "laptop"}).exit_code == 0);  // ...this one is not
+  CHECK(f.daemon().ctl({"health"}).exit_code == 1);  // the mount still has a healthy origin
+  auto warn = f.daemon().ctl({"health", "--format", "nagios"});
+  INFO("nagios: " << warn.out);
+  CHECK(warn.exit_code == 1);
+  CHECK(warn.out.rfind("WARNING - 1 of 2 origin(s) healthy: nas unhealthy|healthy=1;;;0;2", 0) == 0);
+  auto j = nlohmann::json::parse(f.daemon().ctl({"--json", "health", "--origin", "nas"}).out);
+  CHECK(j["origins"][0]["last_error"].is_string());
+
+  // Back: once healthy again its old error is gone.
+  REQUIRE(::rename((nas + ".away").c_str(), nas.c_str()) == 0);
+  CHECK(wait_until(
+      [&] {
+        // Exit 1 or 2 until it is healthy (exit 0): ctl_json wants 0, so ask plainly.
+        return f.daemon().ctl({"health", "--check", "--origin", "nas"}).exit_code == 0;
+      },
+      20s));
+  auto healed = f.daemon().ctl_json({"health", "--origin", "nas"});
+  CHECK(healed["origins"][0]["last_error"].is_null());
+  CHECK(f.daemon().ctl({"health", "--origin", "nas"}).out.find("ENOENT") == std::string::npos);
+
+  // Usage: nagios and --json exclude each other; an unknown format is refused.
+  CHECK(f.daemon().ctl({"health", "--format", "nagios", "--json"}).exit_code == 2);
+  CHECK(f.daemon().ctl({"health", "--format", "xml"}).exit_code == 2);
+  auto unreachable = run_program({MUSICFSCTL_PATH, "--socket", f.dir().path() + "/none.sock", "health", "--format", "nagios"});
+  CHECK(unreachable.exit_code == 3);
+  CHECK(unreachable.out.rfind("UNKNOWN - ", 0) == 0);
 }

@@ -121,3 +121,17 @@ TEST_CASE("a degraded origin also needs `healthy` good probes", "[health]") {
   CHECK(s.status == HealthStatus::kDegraded);
   CHECK(is(record_success(s, t, 4), HealthStatus::kDegraded, HealthStatus::kHealthy));
 }
+
+TEST_CASE("a recovered origin forgets its last error but a recovering one keeps it", "[health]") {
+  HealthState s;
+  HealthThresholds t{1, 2};
+  record_failure(s, t, 100, "ENOENT: the share is gone");
+  CHECK(s.status == HealthStatus::kUnhealthy);
+  CHECK(s.last_error == "ENOENT: the share is gone");
+  record_success(s, t, 110);  // 1 of 2 good probes: degraded, still recovering
+  CHECK(s.status == HealthStatus::kDegraded);
+  CHECK(s.last_error == "ENOENT: the share is gone");
+  record_success(s, t, 120);  // healthy again
+  CHECK(s.status == HealthStatus::kHealthy);
+  CHECK(s.last_error.empty());
+}
