@@ -57,7 +57,7 @@ CliCommand origins_command() {
             auto* list = sub->add_subcommand("list", "List every origin: id, type, priority, enabled, status, files");
             auto* add = sub->add_subcommand("add", "Add an origin to a mount, live and persisted");
             add->add_option("id", *id, "Origin id")->required();
-            add->add_option("--type", *type, "Origin type: local, nfs, smb (s3, sftp: not yet mountable)")->required();
+            add->add_option("--type", *type, "Origin type: local, nfs, smb, http, s3 or sftp (its other keys with --set: musicfs.toml(5))")->required();
             add->add_option("--priority", *priority, "0-255, lower wins")->required();
             add->add_option("--path", *path, "Absolute path (local, nfs, smb)");
             add->add_option("--set", *sets, "Any other key of the type, KEY=VALUE (repeatable)");
