@@ -205,6 +205,17 @@ bool daemon_answers(const Globals& g) {
   return std::holds_alternative<Reply>(out) && std::get<Reply>(out).ok;
 }
 
+void stop_daemon_if_idle(const Globals& g) {
+  auto status = exchange(g.socket_path(), {"status", nlohmann::json::object()}, 5.0, nullptr);
+  if (!std::holds_alternative<Reply>(status)) return;
+  const Reply& r = std::get<Reply>(status);
+  if (!r.ok || !r.result.is_object() || !r.result.contains("mounts") || !r.result["mounts"].is_array() ||
+      !r.result["mounts"].empty()) {
+    return;
+  }
+  (void)exchange(g.socket_path(), {"shutdown", nlohmann::json::object()}, 5.0, nullptr);
+}
+
 namespace {
 // In the daemon-to-be, after fork: only 0-2 (/dev/null) and the ready pipe, as fd 3,
 // survive into exec. Whatever the caller had open (a pipe to `| cat`, a terminal, a

@@ -42,6 +42,10 @@ bool daemon_answers(const Globals& g);
 // Returns an error message on failure.
 std::optional<std::string> start_daemon_detached(const Globals& g);
 
+// Stops the daemon if it holds no mount, quietly (a daemon `mount` started for a
+// mount that then failed must not be left behind).
+void stop_daemon_if_idle(const Globals& g);
+
 // Exit code for a daemon error reply.
 int exit_code_for(const std::string& error_code);
 

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "client.h"
+#include "config/config_parser.h"
 #include "protocol/path_encoding.h"
 #include "command.h"
 #include "output.h"
@@ -22,6 +23,18 @@ std::string absolute(const std::string& p) {
   if (::getcwd(cwd, sizeof cwd) == nullptr) return p;
   return std::string(cwd) + "/" + p;
 }
+
+// The daemon reads the config again (it is the one that mounts it); reading it here
+// first means a bad file is reported before a daemon is started for nothing.
+Status check_before_mount(const std::string& config_path, const std::string& mount_point) {
+  auto config = parse_config_file(config_path);
+  if (!config) return config.take_error();
+  if (!mount_point.empty()) {
+    config->mount_point = mount_point;
+    config->mount_point_line = 0;
+  }
+  return check_mount_point(*config);
+}
 }  // namespace
 
 CliCommand mount_command() {
@@ -32,16 +45,29 @@ CliCommand mount_command() {
             sub->add_option("-c,--config", *config, "Config file (musicfs.toml(5))")->required();
             sub->add_option("mountpoint", *mount_point, "Mount here instead of the config's mount_point");
             return [config, mount_point, &g]() -> int {
+              const std::string config_path = absolute(*config);
+              const std::string mp = mount_point->empty() ? std::string() : absolute(*mount_point);
+              if (auto s = check_before_mount(config_path, mp); !s) {
+                std::cerr << "musicfsctl: " << s.error().message << "\n";
+                return kExitUsage;
+              }
+              bool started = false;
               if (!daemon_answers(g)) {
                 if (auto err = start_daemon_detached(g)) {
                   std::cerr << "musicfsctl: cannot start the daemon: " << *err << "\n";
                   return kExitFailed;
                 }
+                started = true;
               }
-              nlohmann::json args = {{"config", encode_path(absolute(*config))}};
-              if (!mount_point->empty()) args["mount_point"] = encode_path(absolute(*mount_point));
+              nlohmann::json args = {{"config", encode_path(config_path)}};
+              if (!mp.empty()) args["mount_point"] = encode_path(mp);
               auto out = call_daemon(g, "mount", args);
-              if (!out.reply || !out.reply->ok) return out.exit_code;
+              if (!out.reply || !out.reply->ok) {
+                // A daemon this command started for a mount that failed would only be
+                // left behind holding nothing; one that was already running stays.
+                if (started) stop_daemon_if_idle(g);
+                return out.exit_code;
+              }
               const auto& r = out.reply->result;
               if (g.json) {
                 print_json(r);

@@ -37,7 +37,7 @@ _musicfsctl()
     local cur prev words cword split
     _init_completion -s || return
 
-    local subcommands="mount unmount status events route-explain health origins cache daemon"
+    local subcommands="mount unmount status events route-explain health origins cache config daemon"
     local globals="--socket --json --timeout --log-level --version --help"
     local event_kinds="origin_added origin_removed origin_disabled origin_healthy
         origin_degraded origin_unhealthy failover all_origins_unhealthy mount unmount"
@@ -76,7 +76,7 @@ _musicfsctl()
             *)
                 if [[ -z $action ]]; then
                     case $sub/$word in
-                        daemon/stop | cache/stat | origins/list | origins/add | \
+                        daemon/stop | cache/stat | config/check | origins/list | origins/add | \
                             origins/remove | origins/enable | origins/disable)
                             action=$word
                             ;;
@@ -219,6 +219,16 @@ _musicfsctl()
                 COMPREPLY=($(compgen -W "--json --help" -- "$cur"))
             else
                 COMPREPLY=($(compgen -W "stat" -- "$cur"))
+            fi
+            ;;
+        config)
+            if [[ -z $action ]]; then
+                [[ $cur == -* ]] && COMPREPLY=($(compgen -W "--json --help" -- "$cur")) ||
+                    COMPREPLY=($(compgen -W "check" -- "$cur"))
+            elif [[ $cur == -* ]]; then
+                COMPREPLY=($(compgen -W "--json --help" -- "$cur"))
+            else
+                _filedir toml
             fi
             ;;
         daemon)

@@ -1,7 +1,7 @@
 # fish completion for musicfsctl(1).
 # Installed as $datadir/fish/vendor_completions.d/musicfsctl.fish.
 
-set -l __musicfsctl_commands mount unmount status events route-explain health origins cache daemon
+set -l __musicfsctl_commands mount unmount status events route-explain health origins cache config daemon
 
 # Mount points of musicfs mounts (fstype fuse.musicfs in /proc/mounts); a space
 # is written there as \040.
@@ -49,6 +49,8 @@ function __musicfsctl_needs_action
             and not contains -- enable $tokens; and not contains -- disable $tokens
         case cache
             not contains -- stat $tokens
+        case config
+            not contains -- check $tokens
     end
 end
 
@@ -71,6 +73,7 @@ complete -c musicfsctl -n "not __fish_seen_subcommand_from $__musicfsctl_command
 complete -c musicfsctl -n "not __fish_seen_subcommand_from $__musicfsctl_commands" -a health -d "Show each origin's health"
 complete -c musicfsctl -n "not __fish_seen_subcommand_from $__musicfsctl_commands" -a origins -d 'List, add, remove, enable or disable origins at run time'
 complete -c musicfsctl -n "not __fish_seen_subcommand_from $__musicfsctl_commands" -a cache -d 'Inspect the content cache'
+complete -c musicfsctl -n "not __fish_seen_subcommand_from $__musicfsctl_commands" -a config -d 'Check a config file without a daemon'
 complete -c musicfsctl -n "not __fish_seen_subcommand_from $__musicfsctl_commands" -a daemon -d 'Run the daemon in the foreground (or: daemon stop)'
 
 # mount -c FILE [MOUNTPOINT]
@@ -114,6 +117,10 @@ complete -c musicfsctl -n '__fish_seen_subcommand_from origins; and __fish_seen_
 
 # cache stat
 complete -c musicfsctl -n '__musicfsctl_needs_action cache' -a stat -d 'Capacity, use, hits and misses, bytes fetched per origin'
+
+# config check FILE
+complete -c musicfsctl -n '__musicfsctl_needs_action config' -a check -d 'Parse and validate a config file, naming every problem'
+complete -c musicfsctl -n '__fish_seen_subcommand_from config; and __fish_seen_subcommand_from check' -F -d 'Config file'
 
 # daemon [--state-dir DIR] | daemon stop
 complete -c musicfsctl -n '__fish_seen_subcommand_from daemon; and not __fish_seen_subcommand_from stop' -l state-dir -x -a '(__fish_complete_directories)' -d 'Directory for the log and state'

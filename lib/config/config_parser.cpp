@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <sstream>
 #include <spdlog/spdlog.h>
@@ -44,32 +45,47 @@ std::string one_line(std::string_view text) {
 
 namespace {
 
-// Formats "file:line: key: message" with whatever position is known. Values quoted
-// in the message may hold a newline ("a\nb" in TOML): the error stays one line.
+// Collects the problems of one file, each formatted "file:line: key: message" with
+// whatever position is known. Parsing goes on past a bad value, so `config check`
+// can name every problem at once; values quoted in a message may hold a newline
+// ("a\nb" in TOML): each problem stays one line.
 class Located {
  public:
   explicit Located(std::string source) : source_(std::move(source)) {}
 
+  // Records a problem at `node` and returns it (so `return loc.at(...)` still reads
+  // as "fail here" inside a helper that checks one value).
   Error at(const toml::node* node, const std::string& key, const std::string& msg) const {
     const int line = node != nullptr ? static_cast<int>(node->source().begin.line) : 0;
-    return make_error(ErrorCode::kConfig, config_location(source_, line) + ": " + one_line(key) + ": " + one_line(msg));
+    Error e = make_error(ErrorCode::kConfig, config_location(source_, line) + ": " + one_line(key) + ": " + one_line(msg));
+    problems_.push_back({line, e});
+    return e;
   }
   const std::string& source() const { return source_; }
+  const std::vector<ConfigProblem>& problems() const { return problems_; }
+  bool clean() const { return problems_.empty(); }
 
  private:
   std::string source_;
+  mutable std::vector<ConfigProblem> problems_;
 };
 
-Status reject_unknown_keys(const toml::table& t, const std::vector<std::string>& allowed,
-                           const std::string& prefix, const Located& loc) {
+// Keeps a value that parsed; a bad one is already recorded by the Located that made
+// the error, and the default stays.
+template <typename T, typename U>
+void keep(Result<T> r, U& into) {
+  if (r) into = std::move(*r);
+}
+
+void reject_unknown_keys(const toml::table& t, const std::vector<std::string>& allowed, const std::string& prefix,
+                         const Located& loc) {
   for (const auto& [k, node] : t) {
     std::string key(k.str());
     if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
     std::string msg = "unknown key";
     if (auto hint = closest_match(key, allowed)) msg += " (did you mean '" + *hint + "'?)";
-    return loc.at(&node, prefix + key, msg);
+    (void)loc.at(&node, prefix + key, msg);
   }
-  return {};
 }
 
 Result<int64_t> get_int(const toml::table& t, const std::string& key, const std::string& prefix,
@@ -98,6 +114,14 @@ Result<std::string> get_string(const toml::table& t, const std::string& key,
     return loc.at(n, prefix + key, "'" + v + "' must be an absolute path");
   }
   return v;
+}
+
+Result<bool> get_bool(const toml::table& t, const std::string& key, const std::string& prefix, bool fallback,
+                      const Located& loc) {
+  const toml::node* n = t.get(key);
+  if (n == nullptr) return fallback;
+  if (!n->is_boolean()) return loc.at(n, prefix + key, "expected true or false");
+  return n->as_boolean()->get();
 }
 
 Result<std::string> type_name(const toml::table& t, const std::string& prefix, const Located& loc,
@@ -149,213 +173,250 @@ Result<SettingValue> read_setting(const toml::node& n, const SettingSpec& spec,
   return loc.at(&n, prefix + spec.key, "unsupported setting kind");
 }
 
-Result<HealthConfig> parse_health(const toml::table& t, const Located& loc) {
+void parse_retry_delays(const toml::node& n, const std::string& p, HealthConfig& h, const Located& loc) {
+  const toml::array* arr = n.as_array();
+  if (arr == nullptr) {
+    (void)loc.at(&n, p + "retry_delays_ms", "expected an array of integers");
+    return;
+  }
+  if (arr->size() > 10) {
+    (void)loc.at(&n, p + "retry_delays_ms", "at most 10 delays");
+    return;
+  }
+  std::vector<int64_t> delays;
+  bool good = true;
+  for (const auto& e : *arr) {
+    auto v = e.is_integer() ? e.value<int64_t>() : std::nullopt;
+    if (!v || *v < 0 || *v > 60000) {
+      (void)loc.at(&e, p + "retry_delays_ms", "each delay must be an integer 0-60000 (ms)");
+      good = false;
+      continue;
+    }
+    delays.push_back(*v);
+  }
+  if (good) h.retry_delays_ms = std::move(delays);
+}
+
+void parse_thresholds(const toml::node& n, const std::string& p, HealthConfig& h, const Located& loc) {
+  const toml::table* pt = n.as_table();
+  if (pt == nullptr) {
+    (void)loc.at(&n, p + "per_origin_thresholds", "expected a table");
+    return;
+  }
+  for (const auto& [k, node] : *pt) {
+    std::string type(k.str());
+    if (find_origin_type(type) == nullptr) {
+      std::string msg = "unknown origin type";
+      if (auto hint = closest_match(type, origin_type_names())) msg += " (did you mean '" + *hint + "'?)";
+      (void)loc.at(&node, p + "per_origin_thresholds." + type, msg);
+      continue;
+    }
+    auto v = node.is_integer() ? node.value<int64_t>() : std::nullopt;
+    if (!v || *v < 1 || *v > 1000) {
+      (void)loc.at(&node, p + "per_origin_thresholds." + type, "expected an integer 1-1000");
+      continue;
+    }
+    h.per_origin_thresholds[type] = *v;
+  }
+}
+
+HealthConfig parse_health(const toml::table& t, const Located& loc) {
   HealthConfig h;
   const std::string p = "health.";
-  if (auto s = reject_unknown_keys(t,
-                                   {"check_interval_secs", "timeout_ms", "unhealthy_threshold",
-                                    "healthy_threshold", "read_timeout_ms", "retry_delays_ms",
-                                    "history_days", "per_origin_thresholds"},
-                                   p, loc);
-      !s) {
-    return s.take_error();
-  }
-  auto ci = get_int(t, "check_interval_secs", p, 1, 86400, h.check_interval_secs, loc);
-  if (!ci) return ci.take_error();
-  h.check_interval_secs = *ci;
-  auto to = get_int(t, "timeout_ms", p, 1, 600000, h.timeout_ms, loc);
-  if (!to) return to.take_error();
-  h.timeout_ms = *to;
-  auto ut = get_int(t, "unhealthy_threshold", p, 1, 1000, h.unhealthy_threshold, loc);
-  if (!ut) return ut.take_error();
-  h.unhealthy_threshold = *ut;
-  auto ht = get_int(t, "healthy_threshold", p, 1, 1000, h.healthy_threshold, loc);
-  if (!ht) return ht.take_error();
-  h.healthy_threshold = *ht;
-  auto rt = get_int(t, "read_timeout_ms", p, 1, 600000, h.read_timeout_ms, loc);
-  if (!rt) return rt.take_error();
-  h.read_timeout_ms = *rt;
-  auto hd = get_int(t, "history_days", p, 1, 3650, h.history_days, loc);
-  if (!hd) return hd.take_error();
-  h.history_days = *hd;
-
-  if (const toml::node* n = t.get("retry_delays_ms")) {
-    const toml::array* arr = n->as_array();
-    if (arr == nullptr) return loc.at(n, p + "retry_delays_ms", "expected an array of integers");
-    if (arr->size() > 10) return loc.at(n, p + "retry_delays_ms", "at most 10 delays");
-    h.retry_delays_ms.clear();
-    for (const auto& e : *arr) {
-      auto v = e.is_integer() ? e.value<int64_t>() : std::nullopt;
-      if (!v || *v < 0 || *v > 60000) {
-        return loc.at(&e, p + "retry_delays_ms", "each delay must be an integer 0-60000 (ms)");
-      }
-      h.retry_delays_ms.push_back(*v);
-    }
-  }
-  if (const toml::node* n = t.get("per_origin_thresholds")) {
-    const toml::table* pt = n->as_table();
-    if (pt == nullptr) return loc.at(n, p + "per_origin_thresholds", "expected a table");
-    for (const auto& [k, node] : *pt) {
-      std::string type(k.str());
-      if (find_origin_type(type) == nullptr) {
-        std::string msg = "unknown origin type";
-        if (auto hint = closest_match(type, origin_type_names())) msg += " (did you mean '" + *hint + "'?)";
-        return loc.at(&node, p + "per_origin_thresholds." + type, msg);
-      }
-      auto v = node.is_integer() ? node.value<int64_t>() : std::nullopt;
-      if (!v || *v < 1 || *v > 1000) {
-        return loc.at(&node, p + "per_origin_thresholds." + type, "expected an integer 1-1000");
-      }
-      h.per_origin_thresholds[type] = *v;
-    }
-  }
+  reject_unknown_keys(t,
+                      {"check_interval_secs", "timeout_ms", "unhealthy_threshold", "healthy_threshold",
+                       "read_timeout_ms", "retry_delays_ms", "history_days", "per_origin_thresholds"},
+                      p, loc);
+  keep(get_int(t, "check_interval_secs", p, 1, 86400, h.check_interval_secs, loc), h.check_interval_secs);
+  keep(get_int(t, "timeout_ms", p, 1, 600000, h.timeout_ms, loc), h.timeout_ms);
+  keep(get_int(t, "unhealthy_threshold", p, 1, 1000, h.unhealthy_threshold, loc), h.unhealthy_threshold);
+  keep(get_int(t, "healthy_threshold", p, 1, 1000, h.healthy_threshold, loc), h.healthy_threshold);
+  keep(get_int(t, "read_timeout_ms", p, 1, 600000, h.read_timeout_ms, loc), h.read_timeout_ms);
+  keep(get_int(t, "history_days", p, 1, 3650, h.history_days, loc), h.history_days);
+  if (const toml::node* n = t.get("retry_delays_ms")) parse_retry_delays(*n, p, h, loc);
+  if (const toml::node* n = t.get("per_origin_thresholds")) parse_thresholds(*n, p, h, loc);
   return h;
 }
 
-Result<CacheConfig> parse_cache(const toml::table& t, const Located& loc) {
+CacheConfig parse_cache(const toml::table& t, const Located& loc) {
   CacheConfig c;
-  if (auto s = reject_unknown_keys(t, {"metadata_cache_mb", "content_cache_gb"}, "cache.", loc); !s) {
-    return s.take_error();
-  }
-  auto m = get_int(t, "metadata_cache_mb", "cache.", 0, 1 << 20, c.metadata_cache_mb, loc);
-  if (!m) return m.take_error();
-  c.metadata_cache_mb = *m;
+  reject_unknown_keys(t, {"metadata_cache_mb", "content_cache_gb"}, "cache.", loc);
+  keep(get_int(t, "metadata_cache_mb", "cache.", 0, 1 << 20, c.metadata_cache_mb, loc), c.metadata_cache_mb);
   // A fraction of a GiB is allowed (0.5, or a few MiB for a test); 0 is passthrough.
   if (const toml::node* n = t.get("content_cache_gb")) {
     std::optional<double> gb;
     if (n->is_integer()) gb = static_cast<double>(**n->as_integer());
     if (n->is_floating_point()) gb = **n->as_floating_point();
-    if (!gb) return loc.at(n, "cache.content_cache_gb", "expected a number of GiB (0 turns the content cache off)");
-    if (!(*gb >= 0 && *gb <= 1 << 20)) return loc.at(n, "cache.content_cache_gb", "must be between 0 and 1048576");
-    c.content_cache_gb = *gb;
+    if (!gb) {
+      (void)loc.at(n, "cache.content_cache_gb", "expected a number of GiB (0 turns the content cache off)");
+    } else if (!(*gb >= 0 && *gb <= 1 << 20)) {
+      (void)loc.at(n, "cache.content_cache_gb", "must be between 0 and 1048576");
+    } else {
+      c.content_cache_gb = *gb;
+    }
   }
   return c;
 }
 
-Result<OriginConfig> parse_origin(const toml::table& t, const std::string& prefix, const Located& loc) {
+// One [[origins]] table. Every problem in it is recorded; the origin itself is
+// returned only when it has none (a half-valid origin is never mounted).
+std::optional<OriginConfig> parse_origin(const toml::table& t, const std::string& prefix, const Located& loc) {
+  const size_t problems_before = loc.problems().size();
   OriginConfig o;
   o.source_line = static_cast<int>(t.source().begin.line);
   auto type = type_name(t, prefix, loc, &t);
-  if (!type) return type.take_error();
-  o.type = *type;
-  const OriginTypeInfo& info = *find_origin_type(o.type);
-
-  std::vector<std::string> allowed = {"id", "origin_type", "priority", "enabled"};
-  for (const auto& s : info.settings) allowed.push_back(s.key);
-  if (auto s = reject_unknown_keys(t, allowed, prefix, loc); !s) return s.take_error();
+  const OriginTypeInfo* info = type ? find_origin_type(*type) : nullptr;
+  if (info != nullptr) {
+    o.type = *type;
+    std::vector<std::string> allowed = {"id", "origin_type", "priority", "enabled"};
+    for (const auto& s : info->settings) allowed.push_back(s.key);
+    reject_unknown_keys(t, allowed, prefix, loc);
+  }
 
   const toml::node* idn = t.get("id");
-  if (idn == nullptr) return loc.at(&t, prefix + "id", "missing");
-  if (!idn->is_string()) return loc.at(idn, prefix + "id", "expected a string");
-  o.id = **idn->as_string();
-  if (o.id.empty() || o.id.size() > 64 ||
-      o.id.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") !=
-          std::string::npos) {
-    return loc.at(idn, prefix + "id",
-                  "'" + o.id + "' must be 1-64 characters of letters, digits, '-', '_' or '.'");
-  }
-
-  const toml::node* pn = t.get("priority");
-  if (pn == nullptr) return loc.at(&t, prefix + "priority", "missing (0-255, lower wins)");
-  auto pr = get_int(t, "priority", prefix, 0, 255, 0, loc);
-  if (!pr) return pr.take_error();
-  o.priority = static_cast<int>(*pr);
-
-  if (const toml::node* en = t.get("enabled")) {
-    if (!en->is_boolean()) return loc.at(en, prefix + "enabled", "expected true or false");
-    o.enabled = **en->as_boolean();
-  }
-
-  for (const auto& spec : info.settings) {
-    const toml::node* n = t.get(spec.key);
-    if (n == nullptr) {
-      if (spec.required) {
-        return loc.at(&t, prefix + spec.key,
-                      "missing (required for origin_type '" + o.type + "': " + spec.help + ")");
-      }
-      continue;
+  if (idn == nullptr) {
+    (void)loc.at(&t, prefix + "id", "missing");
+  } else if (!idn->is_string()) {
+    (void)loc.at(idn, prefix + "id", "expected a string");
+  } else {
+    o.id = **idn->as_string();
+    if (o.id.empty() || o.id.size() > 64 ||
+        o.id.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") !=
+            std::string::npos) {
+      (void)loc.at(idn, prefix + "id", "'" + o.id + "' must be 1-64 characters of letters, digits, '-', '_' or '.'");
     }
-    auto v = read_setting(*n, spec, prefix, loc);
-    if (!v) return v.take_error();
-    o.settings[spec.key] = std::move(*v);
   }
+
+  if (t.get("priority") == nullptr) {
+    (void)loc.at(&t, prefix + "priority", "missing (0-255, lower wins)");
+  } else if (auto pr = get_int(t, "priority", prefix, 0, 255, 0, loc)) {
+    o.priority = static_cast<int>(*pr);
+  }
+  keep(get_bool(t, "enabled", prefix, o.enabled, loc), o.enabled);
+
+  if (info != nullptr) {
+    for (const auto& spec : info->settings) {
+      const toml::node* n = t.get(spec.key);
+      if (n == nullptr) {
+        if (spec.required) {
+          (void)loc.at(&t, prefix + spec.key,
+                       "missing (required for origin_type '" + o.type + "': " + spec.help + ")");
+        }
+        continue;
+      }
+      if (auto v = read_setting(*n, spec, prefix, loc)) o.settings[spec.key] = std::move(*v);
+    }
+  }
+  if (loc.problems().size() != problems_before) return std::nullopt;
   return o;
 }
 
-Result<Config> parse_root(const toml::table& root, const Located& loc) {
+void parse_origins(const toml::node& n, Config& c, const Located& loc) {
+  const toml::array* arr = n.as_array();
+  // `origins = []` is a mount with no origins yet (added later with `origins add`);
+  // toml++ does not count an empty array as an array of tables.
+  if (arr == nullptr || (!arr->empty() && !arr->is_array_of_tables())) {
+    (void)loc.at(&n, "origins", "expected an array of tables ([[origins]])");
+    return;
+  }
+  size_t i = 0;
+  for (const auto& e : *arr) {
+    std::string prefix = "origins[" + std::to_string(i++) + "].";
+    auto o = parse_origin(*e.as_table(), prefix, loc);
+    if (!o) continue;
+    if (const OriginConfig* dup = c.find_origin(o->id)) {
+      (void)loc.at(e.as_table()->get("id"), prefix + "id",
+                   "duplicate origin id '" + o->id + "' (first defined at line " + std::to_string(dup->source_line) +
+                       ")");
+      continue;
+    }
+    c.origins.push_back(std::move(*o));
+  }
+}
+
+Config parse_root(const toml::table& root, const Located& loc) {
   Config c;
   c.source_path = loc.source();
-  if (auto s = reject_unknown_keys(root, {"mount_point", "cache_dir", "state_dir", "allow_other", "origins", "cache", "health"},
-                                   "", loc);
-      !s) {
-    return s.take_error();
-  }
-  auto mp = get_string(root, "mount_point", "", loc, true);
-  if (!mp) return mp.take_error();
-  c.mount_point = *mp;
+  reject_unknown_keys(root, {"mount_point", "cache_dir", "state_dir", "allow_other", "origins", "cache", "health"}, "",
+                      loc);
+  keep(get_string(root, "mount_point", "", loc, true), c.mount_point);
   if (const toml::node* n = root.get("mount_point")) c.mount_point_line = static_cast<int>(n->source().begin.line);
-  auto cd = get_string(root, "cache_dir", "", loc, true);
-  if (!cd) return cd.take_error();
-  c.cache_dir = cd->empty() ? default_cache_dir() : *cd;
-  auto sd = get_string(root, "state_dir", "", loc, true);
-  if (!sd) return sd.take_error();
-  c.state_dir = *sd;
-  if (const toml::node* n = root.get("allow_other")) {
-    if (!n->is_boolean()) return loc.at(n, "allow_other", "expected true or false");
-    c.allow_other = n->as_boolean()->get();
-    c.allow_other_line = static_cast<int>(n->source().begin.line);
-  }
+  keep(get_string(root, "cache_dir", "", loc, true), c.cache_dir);
+  if (c.cache_dir.empty()) c.cache_dir = default_cache_dir();
+  keep(get_string(root, "state_dir", "", loc, true), c.state_dir);
+  keep(get_bool(root, "allow_other", "", c.allow_other, loc), c.allow_other);
+  if (const toml::node* n = root.get("allow_other")) c.allow_other_line = static_cast<int>(n->source().begin.line);
 
   if (const toml::node* n = root.get("cache")) {
-    if (!n->is_table()) return loc.at(n, "cache", "expected a table ([cache])");
-    auto cc = parse_cache(*n->as_table(), loc);
-    if (!cc) return cc.take_error();
-    c.cache = *cc;
+    if (!n->is_table()) {
+      (void)loc.at(n, "cache", "expected a table ([cache])");
+    } else {
+      c.cache = parse_cache(*n->as_table(), loc);
+    }
   }
   if (const toml::node* n = root.get("health")) {
-    if (!n->is_table()) return loc.at(n, "health", "expected a table ([health])");
-    auto hc = parse_health(*n->as_table(), loc);
-    if (!hc) return hc.take_error();
-    c.health = *hc;
-  }
-  if (const toml::node* n = root.get("origins")) {
-    const toml::array* arr = n->as_array();
-    // `origins = []` is a mount with no origins yet (added later with `origins add`);
-    // toml++ does not count an empty array as an array of tables.
-    if (arr == nullptr || (!arr->empty() && !arr->is_array_of_tables())) {
-      return loc.at(n, "origins", "expected an array of tables ([[origins]])");
-    }
-    size_t i = 0;
-    for (const auto& e : *arr) {
-      std::string prefix = "origins[" + std::to_string(i) + "].";
-      auto o = parse_origin(*e.as_table(), prefix, loc);
-      if (!o) return o.take_error();
-      if (const OriginConfig* dup = c.find_origin(o->id)) {
-        return loc.at(e.as_table()->get("id"), prefix + "id",
-                      "duplicate origin id '" + o->id + "' (first defined at line " +
-                          std::to_string(dup->source_line) + ")");
-      }
-      c.origins.push_back(std::move(*o));
-      ++i;
+    if (!n->is_table()) {
+      (void)loc.at(n, "health", "expected a table ([health])");
+    } else {
+      c.health = parse_health(*n->as_table(), loc);
     }
   }
+  if (const toml::node* n = root.get("origins")) parse_origins(*n, c, loc);
   return c;
+}
+
+// The problems of a file in line order (a problem with no known line first; stable
+// otherwise, so two on one line keep the order they were found in).
+std::vector<ConfigProblem> in_line_order(std::vector<ConfigProblem> problems) {
+  std::stable_sort(problems.begin(), problems.end(),
+                   [](const ConfigProblem& a, const ConfigProblem& b) { return a.line < b.line; });
+  return problems;
 }
 
 }  // namespace
 
-Result<Config> parse_config_string(std::string_view text, const std::string& source_name) {
-  Located loc(source_name);
+ConfigCheck check_config_string(std::string_view text, const std::string& source_name) {
+  ConfigCheck out;
   toml::table root;
   try {
     root = toml::parse(text, source_name);
   } catch (const toml::parse_error& err) {
+    // toml++ stops at the first syntax error: nothing after it can be checked.
     std::ostringstream os;
     os << source_name << ":" << err.source().begin.line << ":" << err.source().begin.column
        << ": invalid TOML: " << one_line(err.description());
-    return make_error(ErrorCode::kConfig, os.str());
+    out.problems.push_back({static_cast<int>(err.source().begin.line), make_error(ErrorCode::kConfig, os.str())});
+    return out;
   }
-  return parse_root(root, loc);
+  Located loc(source_name);
+  Config config = parse_root(root, loc);
+  out.problems = in_line_order(loc.problems());
+  if (out.problems.empty()) {
+    out.config = std::move(config);
+  } else {
+    const std::string first = loc.problems().front().error.message;
+    for (size_t i = 0; i < out.problems.size(); ++i) {
+      if (out.problems[i].error.message == first) {
+        out.first_found = i;
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+Result<Config> ConfigCheck::take() && {
+  if (config) return std::move(*config);
+  // A mount reports one line: the first problem, and how many more `config check` lists.
+  Error first = problems.at(first_found).error;
+  if (problems.size() > 1) {
+    first.message += " (and " + std::to_string(problems.size() - 1) + " more: see 'musicfsctl config check')";
+  }
+  return first;
+}
+
+Result<Config> parse_config_string(std::string_view text, const std::string& source_name) {
+  return check_config_string(text, source_name).take();
 }
 
 namespace {
@@ -412,13 +473,19 @@ Result<std::string> read_config_text(const std::string& path) {
   return text;
 }
 
-Result<Config> parse_config_file(const std::string& path) {
+ConfigCheck check_config_file(const std::string& path) {
   auto text = read_config_text(path);
-  if (!text) return text.take_error();
-  auto config = parse_config_string(*text, path);
-  if (config) warn_if_secret_exposed(*config, path);
-  return config;
+  if (!text) {
+    ConfigCheck out;
+    out.problems.push_back({0, text.take_error()});
+    return out;
+  }
+  auto check = check_config_string(*text, path);
+  if (check.config) warn_if_secret_exposed(*check.config, path);
+  return check;
 }
+
+Result<Config> parse_config_file(const std::string& path) { return check_config_file(path).take(); }
 
 namespace {
 // True when a URL carries a password ("scheme://user:password@host/..."): the only
@@ -450,7 +517,8 @@ void warn_if_secret_exposed(const Config& config, const std::string& path) {
 Result<OriginConfig> parse_origin_table(const toml::table& table, const std::string& where) {
   Located loc(where);
   auto o = parse_origin(table, "", loc);
-  return o;
+  if (o) return std::move(*o);
+  return loc.problems().front().error;
 }
 
 namespace {

@@ -1,7 +1,9 @@
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "config/config.h"
 #include "util/error.h"
@@ -17,6 +19,31 @@ namespace musicfs {
 // The largest config file read (musicfs.toml(5)): a real one is a few KiB, and the
 // daemon must not read /dev/zero until it runs out of memory.
 constexpr uint64_t kMaxConfigBytes = 1u << 20;
+
+// One problem in a config file: its line (0 when no line is known) and the error,
+// whose message is the whole "file:line: key: message" line.
+struct ConfigProblem {
+  int line = 0;
+  Error error;
+};
+
+// What checking a config file found: every problem, in line order, or the config
+// when there is none. Parsing goes on past a bad value, so one pass names them all;
+// a TOML syntax error is the exception (nothing after it can be read).
+struct ConfigCheck {
+  std::optional<Config> config;
+  std::vector<ConfigProblem> problems;  // in line order
+  size_t first_found = 0;  // index in `problems` of the one parsing met first
+
+  // The config, or the first problem met (with a count of the rest) as one error:
+  // for a misspelt key that is "unknown key (did you mean ...)", not the "missing"
+  // it causes on the table's line.
+  Result<Config> take() &&;
+};
+
+// `musicfsctl config check`: reads and validates a file, reporting every problem.
+ConfigCheck check_config_file(const std::string& path);
+ConfigCheck check_config_string(std::string_view text, const std::string& source_name);
 
 // Reads and validates a config file. Errors name the file, the line and the key, on
 // one line:

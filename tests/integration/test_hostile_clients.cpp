@@ -266,7 +266,10 @@ TEST_CASE("the client gives up on a daemon that never answers: exit 3 after --ti
 TEST_CASE("the client never aborts on a malformed reply", "[hostile][client]") {
   TempDir dir;
   const std::string sock = dir / "musicfsd.sock";
-  write_file(dir / "musicfs.toml", "mount_point = \"/nowhere\"\n");
+  // A config `mount` accepts (it checks the file before asking the daemon): the mount
+  // point exists, and the reply is all that is wrong.
+  mkdirs(dir / "mnt");
+  write_file(dir / "musicfs.toml", "mount_point = \"" + (dir / "mnt") + "\"\n");
   const std::vector<std::vector<std::string>> commands = {
       {"status"},          {"events"},        {"events", "--follow"}, {"route-explain", "/x"}, {"health"},
       {"origins", "list"}, {"cache", "stat"}, {"cache", "prefetch", "/x"}, {"cache", "clear"},

@@ -580,3 +580,22 @@ TEST_CASE("a huge float where an integer belongs is a clean error, not a convers
     CHECK(r.error().message.find("test.toml:") == 0);
   }
 }
+
+TEST_CASE("check_config_string keeps going past a bad value and sorts problems by line", "[config]") {
+  auto check = check_config_string(
+      "[cache]\nmetadata_cache_mb = \"big\"\n\n[[origins]]\norigin_type = \"local\"\npriorty = 1\npath = \"/srv\"\nid = \"x\"\n"
+      "\nmount_point = 5\n",
+      "t.toml");
+  REQUIRE_FALSE(check.config);
+  std::vector<int> lines;
+  for (const auto& p : check.problems) lines.push_back(p.line);
+  // [cache] value (2), the origin's missing priority (its table, 4), the misspelt key (6).
+  // mount_point = 5 after [[origins]] belongs to that table: an unknown key at 10.
+  CHECK(lines == std::vector<int>{2, 4, 6, 10});
+  // The one-line form names the problem the parser met first (it reads [cache] before
+  // the origins), with a count of the rest.
+  auto one = std::move(check).take();
+  REQUIRE_FALSE(one);
+  CHECK_THAT(one.error().message, Catch::Contains("t.toml:2: cache.metadata_cache_mb: expected an integer"));
+  CHECK_THAT(one.error().message, Catch::EndsWith("(and 3 more: see 'musicfsctl config check')"));
+}
