@@ -45,4 +45,13 @@ nlohmann::json path_request_args(const std::string& path, const std::string& mou
   return {{"path", encode_path(path.empty() || path.front() != '/' ? "/" + path : path)}, {"mount", encode_path(mp)}};
 }
 
+std::string absolute_path(const std::string& p) {
+  if (p.empty() || p.front() == '/') return p;
+  char buf[PATH_MAX];
+  if (::realpath(p.c_str(), buf) != nullptr) return buf;
+  char cwd[PATH_MAX];
+  if (::getcwd(cwd, sizeof cwd) == nullptr) return p;
+  return std::string(cwd) + "/" + p;
+}
+
 }  // namespace musicfs::cli

@@ -11,4 +11,9 @@ namespace musicfs::cli {
 // the path encoding of protocol/path_encoding.h (any bytes survive).
 nlohmann::json path_request_args(const std::string& path, const std::string& mount);
 
+// A path given on the command line made absolute (realpath when it exists, else
+// against the current directory): the daemon runs in "/" and must not see a
+// relative one.
+std::string absolute_path(const std::string& p);
+
 }  // namespace musicfs::cli

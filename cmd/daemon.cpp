@@ -1,8 +1,9 @@
-// musicfsctl daemon       run the daemon in the foreground (systemd, tests)
+// musicfsctl daemon [-c FILE]...  run the daemon in the foreground (systemd, tests)
 // musicfsctl daemon stop  ask the running daemon to unmount everything and exit
 #include <iostream>
 
 #include "client.h"
+#include "client_path_args.h"
 #include "command.h"
 #include "config/config.h"
 #include "daemon.h"
@@ -19,6 +20,13 @@ CliCommand daemon_command() {
             auto state_dir = std::make_shared<std::string>();
             sub->add_option("--state-dir", *state_dir,
                             "Directory for the log and state (default $MUSICFS_STATE_DIR or $XDG_STATE_HOME/musicfs)");
+            sub->add_option("-c,--config", opts->config_files,
+                            "Mount this config file at start (repeatable); SIGHUP reads it again")
+                ->allow_extra_args(false)  // one FILE per -c: `daemon -c a.toml stop` is not two files
+                ->check(CLI::Validator(CLI::ExistingFile).description(""))
+                ->type_name("FILE");
+            sub->add_option("--log-file", opts->log_file, "Log to FILE instead of stderr (reopened on SIGHUP)")
+                ->type_name("FILE");
             sub->add_flag("--detached", opts->detached, "Log to STATE_DIR/musicfsd.log (used by 'mount')")->group("");
             sub->add_option("--ready-fd", opts->ready_fd, "Report readiness on this fd")->group("");
             auto* stop = sub->add_subcommand("stop", "Stop the running daemon: unmount everything and exit");
@@ -35,6 +43,9 @@ CliCommand daemon_command() {
               }
               (void)sub;
               opts->socket_path = g.socket_path();
+              // The daemon runs in "/" once detached, and reads these again on SIGHUP.
+              for (auto& f : opts->config_files) f = absolute_path(f);
+              if (!opts->log_file.empty()) opts->log_file = absolute_path(opts->log_file);
               if (!state_dir->empty()) {
                 opts->state_dir = *state_dir;
               } else if (const char* env = std::getenv("MUSICFS_STATE_DIR"); env != nullptr && *env == '/') {

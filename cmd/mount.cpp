@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "client.h"
+#include "client_path_args.h"
 #include "config/config_parser.h"
 #include "protocol/path_encoding.h"
 #include "command.h"
@@ -15,15 +16,6 @@
 namespace musicfs::cli {
 
 namespace {
-std::string absolute(const std::string& p) {
-  if (p.empty() || p.front() == '/') return p;
-  char buf[PATH_MAX];
-  if (::realpath(p.c_str(), buf) != nullptr) return buf;
-  char cwd[PATH_MAX];
-  if (::getcwd(cwd, sizeof cwd) == nullptr) return p;
-  return std::string(cwd) + "/" + p;
-}
-
 // The daemon reads the config again (it is the one that mounts it); reading it here
 // first means a bad file is reported before a daemon is started for nothing.
 Status check_before_mount(const std::string& config_path, const std::string& mount_point) {
@@ -45,8 +37,8 @@ CliCommand mount_command() {
             sub->add_option("-c,--config", *config, "Config file (musicfs.toml(5))")->required();
             sub->add_option("mountpoint", *mount_point, "Mount here instead of the config's mount_point");
             return [config, mount_point, &g]() -> int {
-              const std::string config_path = absolute(*config);
-              const std::string mp = mount_point->empty() ? std::string() : absolute(*mount_point);
+              const std::string config_path = absolute_path(*config);
+              const std::string mp = mount_point->empty() ? std::string() : absolute_path(*mount_point);
               if (auto s = check_before_mount(config_path, mp); !s) {
                 std::cerr << "musicfsctl: " << s.error().message << "\n";
                 return kExitUsage;

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config/config_parser.h"
 #include "handlers/handler.h"
 #include "origins/fault_injecting_origin.h"
 #include "util/logging.h"
@@ -127,14 +128,27 @@ int Daemon::run() {
   mounts_->restore_after_crash();
   prune_history();
 
+  int exit_code = 0;
+  if (auto s = mount_config_files(); !s) {
+    // A service whose mount failed is a failed start: systemd sees the exit, not READY.
+    spdlog::error("{}", s.error().message);
+    std::fprintf(stderr, "musicfsctl daemon: %s\n", s.error().message.c_str());
+    exit_code = 1;
+  } else {
+    notifier_.ready(status_line());
+  }
+
   struct pollfd fds[2] = {{sigfd.get(), POLLIN, 0}, {stop_fd_.get(), POLLIN, 0}};
-  for (;;) {
+  while (exit_code == 0) {
     int r = ::poll(fds, 2, 250);
     if (r < 0 && errno != EINTR) break;
     if (fds[0].revents & POLLIN) {
       struct signalfd_siginfo si {};
       (void)!::read(sigfd.get(), &si, sizeof si);
-      if (si.ssi_signo == SIGHUP) continue;  // reserved for reopening logs
+      if (si.ssi_signo == SIGHUP) {
+        reload();
+        continue;
+      }
       spdlog::info("signal {} received; stopping", si.ssi_signo);
       break;
     }
@@ -143,8 +157,10 @@ int Daemon::run() {
       break;
     }
     mounts_->reap();
+    notifier_.status(status_line());
     if (unix_now() - last_prune_ > 3600) prune_history();
   }
+  notifier_.stopping();
   // Stop waiting on origins first: a control command (cache prefetch, origins add) or
   // a FUSE read blocked on a hung origin would otherwise hold the stop below.
   mounts_->cancel_all();
@@ -155,7 +171,65 @@ int Daemon::run() {
   ::unlink(options_.socket_path.c_str());
   spdlog::info("musicfs daemon stopped");
   spdlog::default_logger()->flush();
-  return 0;
+  return exit_code;
+}
+
+Status Daemon::mount_config_files() {
+  for (const auto& path : options_.config_files) {
+    auto m = mounts_->mount_file(path);
+    if (!m) return m.take_error();
+    spdlog::info("mounted {} from {}", (*m)->config.mount_point, path);
+  }
+  return {};
+}
+
+void Daemon::reload() {
+  notifier_.reloading();
+  spdlog::info("SIGHUP: reopening the log and reading {} config file(s) again", options_.config_files.size());
+  if (const std::string log = log_file_of(options_); !log.empty()) {
+    if (auto s = setup_logging(LogTarget::kFile, options_.log_level, log); !s) {
+      // The old file stays open (spdlog keeps the logger it had): better than no log.
+      std::fprintf(stderr, "musicfsctl daemon: %s\n", s.error().message.c_str());
+    }
+  }
+  for (const auto& path : options_.config_files) {
+    // A file that no longer parses changes nothing: the mount goes on as it was.
+    auto config = parse_config_file(path);
+    if (!config) {
+      spdlog::error("reload: {} (the mount is left as it was)", config.error().message);
+      events_.record({0, 0, "config_reload_failed", "", "", path, config.error().message});
+      continue;
+    }
+    auto r = mounts_->reload(std::move(*config));
+    if (!r) {
+      spdlog::error("reload {}: {}", path, r.error().message);
+      events_.record({0, 0, "config_reload_failed", "", "", path, r.error().message});
+    } else {
+      spdlog::info("{}", *r);
+    }
+  }
+  notifier_.ready(status_line());
+}
+
+std::string Daemon::status_line() const {
+  size_t mounts = 0;
+  size_t origins = 0;
+  size_t healthy = 0;
+  for (const auto& m : mounts_->list()) {
+    ++mounts;
+    for (const auto& rt : *m->federation->origins()) {
+      ++origins;
+      if (rt->health().status == HealthStatus::kHealthy) ++healthy;
+    }
+  }
+  return std::to_string(mounts) + " mount(s), " + std::to_string(healthy) + " of " + std::to_string(origins) +
+         " origin(s) healthy";
+}
+
+std::string log_file_of(const DaemonOptions& options) {
+  if (!options.log_file.empty()) return options.log_file;
+  if (options.detached) return options.state_dir + "/musicfsd.log";
+  return {};
 }
 
 void Daemon::prune_history() {
@@ -176,14 +250,14 @@ int run_daemon(DaemonOptions options) {
     }
     return 1;
   }
-  Status logging = options.detached
-                       ? setup_logging(LogTarget::kFile, options.log_level, options.state_dir + "/musicfsd.log")
-                       : setup_logging(LogTarget::kStderr, options.log_level);
+  const std::string log_file = log_file_of(options);
+  Status logging = !log_file.empty() ? setup_logging(LogTarget::kFile, options.log_level, log_file)
+                                     : setup_logging(LogTarget::kStderr, options.log_level);
   if (!logging) {
     // The state dir may not exist yet for the log file; create it and try again.
     if (options.detached) {
       (void)make_private_dir(options.state_dir);
-      logging = setup_logging(LogTarget::kFile, options.log_level, options.state_dir + "/musicfsd.log");
+      logging = setup_logging(LogTarget::kFile, options.log_level, log_file);
     }
     if (!logging) {
       std::fprintf(stderr, "musicfsctl daemon: %s\n", logging.error().message.c_str());

@@ -5,10 +5,12 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "control_server.h"
 #include "federation/event_log.h"
 #include "mount_table.h"
+#include "service_notifier.h"
 
 namespace musicfs {
 
@@ -18,6 +20,11 @@ struct DaemonOptions {
   std::string log_level;
   bool detached = false;  // started by `musicfsctl mount`: log to a file
   int ready_fd = -1;      // pipe to tell the starting client "ready" or why not
+  // `daemon -c FILE`: mounted at start (READY=1 waits for them), read again on SIGHUP.
+  std::vector<std::string> config_files;
+  // Log here instead of stderr (reopened on SIGHUP, for logrotate); a detached daemon
+  // logs to STATE_DIR/musicfsd.log.
+  std::string log_file;
 };
 
 class Daemon {
@@ -40,6 +47,12 @@ class Daemon {
   bool is_stream(const Request& req) const;
   void report_ready(const std::string& error);
   void prune_history();
+  // Mounts every `-c` file; the first that fails is the error (the daemon then exits).
+  Status mount_config_files();
+  // SIGHUP: reopens the log file and applies each `-c` file again.
+  void reload();
+  // "2 mount(s), 3 of 4 origin(s) healthy": the STATUS= line for the service manager.
+  std::string status_line() const;
 
   DaemonOptions options_;
   int64_t started_at_ = 0;
@@ -50,9 +63,13 @@ class Daemon {
   std::unique_ptr<ControlServer> server_;
   UniqueFd lock_fd_;
   UniqueFd stop_fd_;
+  ServiceNotifier notifier_;
 };
 
 // `musicfsctl daemon`: sets up logging and runs a Daemon in this process.
 int run_daemon(DaemonOptions options);
+
+// Where a daemon with these options logs (empty: stderr).
+std::string log_file_of(const DaemonOptions& options);
 
 }  // namespace musicfs

@@ -188,6 +188,12 @@ Result<MountPtr> MountTable::mount(Config config) {
   return m;
 }
 
+Result<MountPtr> MountTable::mount_file(const std::string& path) {
+  auto config = parse_config_file(path);
+  if (!config) return config.take_error();
+  return mount(std::move(*config));
+}
+
 Result<std::shared_ptr<ContentCache>> MountTable::cache_for(const Config& config) {
   const uint64_t capacity = config.cache.content_cache_bytes();
   if (capacity == 0) return std::shared_ptr<ContentCache>();  // passthrough
