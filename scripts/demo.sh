@@ -70,7 +70,15 @@ audio_output {
 }
 CONF
 
-"$ctl" mount --config "$demo/musicfs.toml"
+# mount returns before the origins are indexed, and its line then says "indexed so
+# far"; mounting the same config again does nothing but print the line anew, so ask
+# until the count is that of the whole tree (a few ms for this library).
+for _ in $(seq 100); do
+  line=$("$ctl" mount --config "$demo/musicfs.toml")
+  [[ $line == *"indexed so far"* ]] || break
+  sleep 0.1
+done
+echo "$line"
 cat <<MSG
 
 musicfs is running. The demo library is mounted at $demo/mnt: FLAC, MP3 and
