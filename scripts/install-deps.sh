@@ -17,6 +17,9 @@ packages=(
   fuse3 sqlite3 mandoc bash-completion procps util-linux nginx curl attr
   systemd
   openssh-server openssh-client
+  # the demo library (scripts/make-demo-library.sh) and the MPD test that plays it;
+  # libsox-fmt-mp3 lets soxi read MP3s
+  sox libsox-fmt-mp3 flac lame vorbis-tools mpd mpc
 )
 # The S3 test server (s3rver) runs on node; a node that did not come from Debian
 # (e.g. /usr/bin/node with its own npm) is used as it is.
