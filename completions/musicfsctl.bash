@@ -40,7 +40,8 @@ _musicfsctl()
     local subcommands="mount unmount status events route-explain health origins cache config daemon"
     local globals="--socket --json --timeout --log-level --version --help"
     local event_kinds="origin_added origin_removed origin_disabled origin_healthy
-        origin_degraded origin_unhealthy failover all_origins_unhealthy mount unmount"
+        origin_degraded origin_unhealthy failover all_origins_unhealthy mount unmount
+        config_reloaded config_reload_failed"
     local origin_types="local nfs smb s3 sftp http"
     # Keys of the origin types other than id, origin_type, priority, enabled
     # and path, for `origins add --set KEY=VALUE` (musicfs.toml(5)).
@@ -68,7 +69,7 @@ _musicfsctl()
             continue
         fi
         case $word in
-            -c | --config | --since | --kind | --mount | --origin | --state-dir | \
+            -c | --config | --since | --kind | --mount | --origin | --state-dir | --log-file | \
                 --type | --priority | --path | --set | --timeout)
                 ((i++))
                 ;;
@@ -99,7 +100,7 @@ _musicfsctl()
         --timeout)
             return  # seconds: nothing to offer
             ;;
-        -c | --config)
+        -c | --config | --log-file)
             _filedir
             return
             ;;
@@ -235,7 +236,7 @@ _musicfsctl()
             if [[ -n $action ]]; then
                 [[ $cur == -* ]] && COMPREPLY=($(compgen -W "--json --help" -- "$cur"))
             elif [[ $cur == -* ]]; then
-                COMPREPLY=($(compgen -W "--state-dir --json --help" -- "$cur"))
+                COMPREPLY=($(compgen -W "--state-dir -c --config --log-file --json --help" -- "$cur"))
             else
                 COMPREPLY=($(compgen -W "stop" -- "$cur"))
             fi

@@ -118,6 +118,9 @@ complete -c musicfsctl -n '__fish_seen_subcommand_from origins; and __fish_seen_
 # cache stat
 complete -c musicfsctl -n '__musicfsctl_needs_action cache' -a stat -d 'Capacity, use, hits and misses, bytes fetched per origin'
 
+complete -c musicfsctl -n '__fish_seen_subcommand_from daemon; and not __fish_seen_subcommand_from stop' -s c -l config -r -F -d 'Mount this config file at start (repeatable)'
+complete -c musicfsctl -n '__fish_seen_subcommand_from daemon; and not __fish_seen_subcommand_from stop' -l log-file -r -F -d 'Log to this file instead of stderr'
+
 # config check FILE
 complete -c musicfsctl -n '__musicfsctl_needs_action config' -a check -d 'Parse and validate a config file, naming every problem'
 complete -c musicfsctl -n '__fish_seen_subcommand_from config; and __fish_seen_subcommand_from check' -F -d 'Config file'
