@@ -46,6 +46,7 @@ CliCommand route_explain_command();
 CliCommand health_command();
 CliCommand origins_command();
 CliCommand cache_command();
+CliCommand metrics_command();
 CliCommand debug_fault_command();
 
 }  // namespace musicfs::cli

@@ -17,6 +17,7 @@ const std::vector<CliCommand>& cli_commands() {
       health_command(),
       origins_command(),
       cache_command(),
+      metrics_command(),
       daemon_command(),
 #ifdef MUSICFS_FAULT_INJECTION
       debug_fault_command(),

@@ -3,11 +3,13 @@
 // SIGTERM/SIGINT or a stop request, reaps mounts unmounted from outside, and on the
 // way out unmounts everything cleanly.
 #include <atomic>
+#include <map>
 #include <memory>
 #include <string>
 
 #include "control_server.h"
 #include "federation/event_log.h"
+#include "metrics_textfile.h"
 #include "mount_table.h"
 
 namespace musicfs {
@@ -40,6 +42,8 @@ class Daemon {
   bool is_stream(const Request& req) const;
   void report_ready(const std::string& error);
   void prune_history();
+  // Starts and stops the [metrics] textfile writers to match the mounts' configs.
+  void sync_textfiles();
 
   DaemonOptions options_;
   int64_t started_at_ = 0;
@@ -48,6 +52,9 @@ class Daemon {
   int64_t last_prune_ = 0;
   std::unique_ptr<MountTable> mounts_;
   std::unique_ptr<ControlServer> server_;
+  // One writer per distinct [metrics] textfile path (several mounts may name the same
+  // one); destroyed before mounts_, whose figures they render. Main thread only.
+  std::map<std::string, std::unique_ptr<MetricsTextfile>> textfiles_;
   UniqueFd lock_fd_;
   UniqueFd stop_fd_;
 };

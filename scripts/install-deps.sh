@@ -16,6 +16,8 @@ packages=(
   # runtime and test tools
   fuse3 sqlite3 mandoc bash-completion procps util-linux nginx curl attr
   openssh-server openssh-client
+  # promtool (tests check `musicfsctl metrics` and the textfile with `promtool check metrics`)
+  prometheus
 )
 # The S3 test server (s3rver) runs on node; a node that did not come from Debian
 # (e.g. /usr/bin/node with its own npm) is used as it is.

@@ -232,6 +232,29 @@ Result<CacheConfig> parse_cache(const toml::table& t, const Located& loc) {
   return c;
 }
 
+Result<MetricsConfig> parse_metrics(const toml::table& t, const Located& loc) {
+  MetricsConfig m;
+  const std::string p = "metrics.";
+  if (auto s = reject_unknown_keys(t, {"textfile", "interval_secs"}, p, loc); !s) return s.take_error();
+  auto tf = get_string(t, "textfile", p, loc, true);
+  if (!tf) return tf.take_error();
+  if (const toml::node* n = t.get("textfile")) {
+    // node_exporter's textfile collector reads only *.prom files; another name would
+    // be written and never collected.
+    const std::string& v = *tf;
+    const std::string base = v.substr(v.rfind('/') + 1);
+    if (base.size() <= 5 || base.compare(base.size() - 5, 5, ".prom") != 0) {
+      return loc.at(n, p + "textfile", "'" + v + "' must name a file ending in .prom (node_exporter reads only those)");
+    }
+    m.textfile = v;
+    m.textfile_line = static_cast<int>(n->source().begin.line);
+  }
+  auto iv = get_int(t, "interval_secs", p, 1, 86400, m.interval_secs, loc);
+  if (!iv) return iv.take_error();
+  m.interval_secs = *iv;
+  return m;
+}
+
 Result<OriginConfig> parse_origin(const toml::table& t, const std::string& prefix, const Located& loc) {
   OriginConfig o;
   o.source_line = static_cast<int>(t.source().begin.line);
@@ -285,7 +308,8 @@ Result<OriginConfig> parse_origin(const toml::table& t, const std::string& prefi
 Result<Config> parse_root(const toml::table& root, const Located& loc) {
   Config c;
   c.source_path = loc.source();
-  if (auto s = reject_unknown_keys(root, {"mount_point", "cache_dir", "state_dir", "allow_other", "origins", "cache", "health"},
+  if (auto s = reject_unknown_keys(root, {"mount_point", "cache_dir", "state_dir", "allow_other", "origins", "cache", "health",
+                                          "metrics"},
                                    "", loc);
       !s) {
     return s.take_error();
@@ -317,6 +341,12 @@ Result<Config> parse_root(const toml::table& root, const Located& loc) {
     auto hc = parse_health(*n->as_table(), loc);
     if (!hc) return hc.take_error();
     c.health = *hc;
+  }
+  if (const toml::node* n = root.get("metrics")) {
+    if (!n->is_table()) return loc.at(n, "metrics", "expected a table ([metrics])");
+    auto mc = parse_metrics(*n->as_table(), loc);
+    if (!mc) return mc.take_error();
+    c.metrics = *mc;
   }
   if (const toml::node* n = root.get("origins")) {
     const toml::array* arr = n->as_array();
