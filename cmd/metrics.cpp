@@ -1,6 +1,6 @@
 // musicfsctl metrics: the daemon's figures in the Prometheus text exposition format
-// (the daemon renders it; this prints it as it came), or --json for the same families
-// as structured values.
+// (the daemon renders it; this prints it as it came); --json prints the daemon's
+// result: the text and the same families as structured values.
 #include <iostream>
 
 #include "client.h"
@@ -18,7 +18,7 @@ CliCommand metrics_command() {
               if (!out.reply || !out.reply->ok) return out.exit_code;
               const auto& r = out.reply->result;
               if (g.json) {
-                print_json({{"metrics", field(r, "metrics")}});
+                print_json(r);
                 return kExitOk;
               }
               std::cout << text(r, "text", "") << std::flush;

@@ -1,7 +1,7 @@
 # fish completion for musicfsctl(1).
 # Installed as $datadir/fish/vendor_completions.d/musicfsctl.fish.
 
-set -l __musicfsctl_commands mount unmount status events route-explain health origins cache daemon
+set -l __musicfsctl_commands mount unmount status events route-explain health origins cache metrics daemon
 
 # Mount points of musicfs mounts (fstype fuse.musicfs in /proc/mounts); a space
 # is written there as \040.
@@ -71,6 +71,7 @@ complete -c musicfsctl -n "not __fish_seen_subcommand_from $__musicfsctl_command
 complete -c musicfsctl -n "not __fish_seen_subcommand_from $__musicfsctl_commands" -a health -d "Show each origin's health"
 complete -c musicfsctl -n "not __fish_seen_subcommand_from $__musicfsctl_commands" -a origins -d 'List, add, remove, enable or disable origins at run time'
 complete -c musicfsctl -n "not __fish_seen_subcommand_from $__musicfsctl_commands" -a cache -d 'Inspect the content cache'
+complete -c musicfsctl -n "not __fish_seen_subcommand_from $__musicfsctl_commands" -a metrics -d 'Print the metrics in the Prometheus text format'
 complete -c musicfsctl -n "not __fish_seen_subcommand_from $__musicfsctl_commands" -a daemon -d 'Run the daemon in the foreground (or: daemon stop)'
 
 # mount -c FILE [MOUNTPOINT]
