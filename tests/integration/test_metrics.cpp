@@ -9,6 +9,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "support/test_env.h"
@@ -168,6 +169,36 @@ TEST_CASE("metrics: a failover to the backup counts on the backup's failover cou
   CHECK(sample(text, "musicfs_origin_read_bytes_total", origin_labels(mp, "b")).value_or(0) > 0);
   CHECK(sample(text, "musicfs_origin_consecutive_failures", origin_labels(mp, "a")).value_or(0) >= 1);
   CHECK(sample(text, "musicfs_origin_healthy", origin_labels(mp, "a")) == 0.0);
+}
+
+TEST_CASE("metrics: a scrape answers while a read is blocked on a hung origin", "[metrics]") {
+  Fixture f({{"a", 1}}, "[health]\nread_timeout_ms = 3000\ntimeout_ms = 1000\n");
+  write_file(f.origin_dir("a") + "/x.bin", random_bytes(4096, 23));
+  f.mount();
+  REQUIRE(wait_status(f, "a", "healthy"));
+  struct FaultReset {
+    Fixture& f;
+    ~FaultReset() { f.daemon().ctl({"debug-fault", "a", "none"}, 10s); }
+  } reset{f};
+  REQUIRE(f.daemon().ctl({"debug-fault", "a", "hang"}).exit_code == 0);
+
+  ReadOutcome rx;
+  std::thread reader([&] { rx = timed_read(f.in_mount("x.bin"), 1 << 16, /*direct=*/true); });
+  struct Join {
+    std::thread& t;
+    ~Join() { t.join(); }
+  } join{reader};
+  // The read has reached the origin (and hangs there) once a data call is logged.
+  REQUIRE(wait_until(
+      [&] {
+        auto r = f.daemon().ctl({"debug-fault", "a"}, 10s);
+        auto j = nlohmann::json::parse(r.out, nullptr, false);
+        return j.is_object() && j["data_call_times"].is_array() && !j["data_call_times"].empty();
+      },
+      5s));
+  const std::string text = metrics_text(f);
+  CHECK(sample(text, "musicfs_up") == 1.0);
+  CHECK(sample(text, "musicfs_origin_read_bytes_total", origin_labels(mount_label(f), "a")) == 0.0);
 }
 
 TEST_CASE("metrics: the textfile is written replaced atomically every interval and removed on unmount", "[metrics]") {
