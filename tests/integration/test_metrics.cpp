@@ -260,3 +260,16 @@ TEST_CASE("metrics: a textfile not ending in .prom is refused at mount with file
   CHECK(r.err.find(": metrics.textfile: ") != std::string::npos);
   CHECK(r.err.find(".prom") != std::string::npos);
 }
+
+TEST_CASE("metrics: the textfile goes when the daemon stops", "[metrics]") {
+  TempDir out;
+  const std::string prom = out / "musicfs.prom";
+  Fixture f({{"a", 1}}, "[metrics]\ntextfile = \"" + prom + "\"\n");
+  f.mount();
+  REQUIRE(wait_until([&] { return path_exists(prom); }, 10s));
+  auto stop = f.daemon().ctl({"daemon", "stop"});
+  INFO("daemon stop stderr: " << stop.err);
+  REQUIRE(stop.exit_code == 0);
+  REQUIRE(f.daemon().wait_exit(20s).has_value());
+  CHECK_FALSE(path_exists(prom));
+}
