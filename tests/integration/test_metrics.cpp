@@ -171,6 +171,33 @@ TEST_CASE("metrics: a failover to the backup counts on the backup's failover cou
   CHECK(sample(text, "musicfs_origin_healthy", origin_labels(mp, "a")) == 0.0);
 }
 
+TEST_CASE("metrics: backoff retries on the only origin count on its retry counter", "[metrics]") {
+  Fixture f({{"a", 1}});
+  const std::string data = random_bytes(4096, 24);
+  write_file(f.origin_dir("a") + "/track.bin", data);
+  f.mount();
+  REQUIRE(wait_status(f, "a", "healthy"));
+  const std::string mp = mount_label(f);
+  REQUIRE(sample(metrics_text(f), "musicfs_origin_retries_total", origin_labels(mp, "a")) == 0.0);
+
+  struct FaultReset {
+    Fixture& f;
+    ~FaultReset() { f.daemon().ctl({"debug-fault", "a", "none"}, 10s); }
+  } reset{f};
+  // Two failed data calls, then success: the first attempt and one retry fail, the
+  // second retry (after 100 and 500 ms) reads.
+  REQUIRE(f.daemon().ctl({"debug-fault", "a", "fail-times", "2", "--data-only"}).exit_code == 0);
+  auto r = read_all(f.in_mount("track.bin"));
+  REQUIRE(r.ok);
+  REQUIRE(same_bytes(r.data, data));
+
+  const std::string text = metrics_text(f);
+  INFO("metrics:\n" << text);
+  CHECK(sample(text, "musicfs_origin_retries_total", origin_labels(mp, "a")) == 2.0);
+  CHECK(sample(text, "musicfs_origin_failovers_total", origin_labels(mp, "a")) == 0.0);
+  CHECK(sample(text, "musicfs_origin_read_errors_total", origin_labels(mp, "a")) == 2.0);
+}
+
 TEST_CASE("metrics: a scrape answers while a read is blocked on a hung origin", "[metrics]") {
   Fixture f({{"a", 1}}, "[health]\nread_timeout_ms = 3000\ntimeout_ms = 1000\n");
   write_file(f.origin_dir("a") + "/x.bin", random_bytes(4096, 23));
