@@ -47,6 +47,7 @@ CliCommand health_command();
 CliCommand origins_command();
 CliCommand cache_command();
 CliCommand config_command();
+CliCommand metrics_command();
 CliCommand debug_fault_command();
 
 }  // namespace musicfs::cli

@@ -18,6 +18,7 @@ const std::vector<CliCommand>& cli_commands() {
       origins_command(),
       cache_command(),
       config_command(),
+      metrics_command(),
       daemon_command(),
 #ifdef MUSICFS_FAULT_INJECTION
       debug_fault_command(),

@@ -37,7 +37,7 @@ _musicfsctl()
     local cur prev words cword split
     _init_completion -s || return
 
-    local subcommands="mount unmount status events route-explain health origins cache config daemon"
+    local subcommands="mount unmount status events route-explain health origins cache config metrics daemon"
     local globals="--socket --json --timeout --log-level --version --help"
     local event_kinds="origin_added origin_removed origin_disabled origin_healthy
         origin_degraded origin_unhealthy failover all_origins_unhealthy mount unmount
@@ -168,7 +168,7 @@ _musicfsctl()
                 COMPREPLY=($(compgen -W "$(_musicfsctl_mounts)" -- "$cur"))
             fi
             ;;
-        status)
+        status | metrics)
             COMPREPLY=($(compgen -W "--json --help" -- "$cur"))
             ;;
         events)

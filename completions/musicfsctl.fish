@@ -1,7 +1,7 @@
 # fish completion for musicfsctl(1).
 # Installed as $datadir/fish/vendor_completions.d/musicfsctl.fish.
 
-set -l __musicfsctl_commands mount unmount status events route-explain health origins cache config daemon
+set -l __musicfsctl_commands mount unmount status events route-explain health origins cache config metrics daemon
 
 # Mount points of musicfs mounts (fstype fuse.musicfs in /proc/mounts); a space
 # is written there as \040.
@@ -74,6 +74,7 @@ complete -c musicfsctl -n "not __fish_seen_subcommand_from $__musicfsctl_command
 complete -c musicfsctl -n "not __fish_seen_subcommand_from $__musicfsctl_commands" -a origins -d 'List, add, remove, enable or disable origins at run time'
 complete -c musicfsctl -n "not __fish_seen_subcommand_from $__musicfsctl_commands" -a cache -d 'Inspect the content cache'
 complete -c musicfsctl -n "not __fish_seen_subcommand_from $__musicfsctl_commands" -a config -d 'Check a config file without a daemon'
+complete -c musicfsctl -n "not __fish_seen_subcommand_from $__musicfsctl_commands" -a metrics -d 'Print the metrics in the Prometheus text format'
 complete -c musicfsctl -n "not __fish_seen_subcommand_from $__musicfsctl_commands" -a daemon -d 'Run the daemon in the foreground (or: daemon stop)'
 
 # mount -c FILE [MOUNTPOINT]

@@ -10,6 +10,7 @@
 
 #include "config/config_parser.h"
 #include "handlers/handler.h"
+#include "metrics.h"
 #include "origins/fault_injecting_origin.h"
 #include "util/logging.h"
 #include "util/time_util.h"
@@ -158,6 +159,7 @@ int Daemon::run() {
     }
     mounts_->reap();
     notifier_.status(status_line());
+    sync_textfiles();
     if (unix_now() - last_prune_ > 3600) prune_history();
   }
   notifier_.stopping();
@@ -165,6 +167,7 @@ int Daemon::run() {
   // a FUSE read blocked on a hung origin would otherwise hold the stop below.
   mounts_->cancel_all();
   server_->stop();
+  textfiles_.clear();
   mounts_->unmount_all();
   events_.set_sink(nullptr);
   store_->flush();
@@ -238,6 +241,39 @@ void Daemon::prune_history() {
   for (const auto& m : mounts_->list()) days = std::max(days, m->config.health.history_days);
   last_prune_ = unix_now();
   store_->prune(last_prune_ - days * 86400);
+}
+
+void Daemon::sync_textfiles() {
+  // Path -> interval; mounts that name one path share its writer at the shortest of
+  // their intervals. Every file holds the whole daemon's metrics, so node_exporter
+  // must see only one of them: see musicfs.toml(5), [metrics].
+  std::map<std::string, int64_t> wanted;
+  for (const auto& m : mounts_->list()) {
+    const MetricsConfig& mc = m->config.metrics;
+    if (mc.textfile.empty()) continue;
+    auto [it, fresh] = wanted.emplace(mc.textfile, mc.interval_secs);
+    if (!fresh) it->second = std::min(it->second, mc.interval_secs);
+  }
+  for (auto it = textfiles_.begin(); it != textfiles_.end();) {
+    auto w = wanted.find(it->first);
+    if (w == wanted.end() || std::chrono::seconds(w->second) != it->second->interval()) {
+      spdlog::info("metrics textfile {}: stopped", it->first);
+      it = textfiles_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (const auto& [path, secs] : wanted) {
+    if (textfiles_.count(path) != 0) continue;
+    if (!textfiles_.empty()) {
+      spdlog::warn("metrics textfile {}: another mount writes {} too; both hold every mount's metrics, so "
+                   "node_exporter must read only one",
+                   path, textfiles_.begin()->first);
+    }
+    spdlog::info("metrics textfile {}: writing every {} s", path, secs);
+    textfiles_.emplace(path, std::make_unique<MetricsTextfile>(path, std::chrono::seconds(secs),
+                                                               [this] { return metrics_exposition(*this); }));
+  }
 }
 
 int run_daemon(DaemonOptions options) {

@@ -3,12 +3,14 @@
 // SIGTERM/SIGINT or a stop request, reaps mounts unmounted from outside, and on the
 // way out unmounts everything cleanly.
 #include <atomic>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "control_server.h"
 #include "federation/event_log.h"
+#include "metrics_textfile.h"
 #include "mount_table.h"
 #include "service_notifier.h"
 
@@ -53,6 +55,8 @@ class Daemon {
   void reload();
   // "2 mount(s), 3 of 4 origin(s) healthy": the STATUS= line for the service manager.
   std::string status_line() const;
+  // Starts and stops the [metrics] textfile writers to match the mounts' configs.
+  void sync_textfiles();
 
   DaemonOptions options_;
   int64_t started_at_ = 0;
@@ -61,6 +65,9 @@ class Daemon {
   int64_t last_prune_ = 0;
   std::unique_ptr<MountTable> mounts_;
   std::unique_ptr<ControlServer> server_;
+  // One writer per distinct [metrics] textfile path (several mounts may name the same
+  // one); destroyed before mounts_, whose figures they render. Main thread only.
+  std::map<std::string, std::unique_ptr<MetricsTextfile>> textfiles_;
   UniqueFd lock_fd_;
   UniqueFd stop_fd_;
   ServiceNotifier notifier_;

@@ -20,6 +20,8 @@ packages=(
   # the demo library (scripts/make-demo-library.sh) and the MPD test that plays it;
   # libsox-fmt-mp3 lets soxi read MP3s
   sox libsox-fmt-mp3 flac lame vorbis-tools mpd mpc
+  # promtool (tests check `musicfsctl metrics` and the textfile with `promtool check metrics`)
+  prometheus
 )
 # The S3 test server (s3rver) runs on node; a node that did not come from Debian
 # (e.g. /usr/bin/node with its own npm) is used as it is.

@@ -50,6 +50,7 @@ CommandHandler origins_disable_handler();
 CommandHandler cache_stat_handler();
 CommandHandler cache_clear_handler();
 CommandHandler cache_prefetch_handler();
+CommandHandler metrics_handler();
 CommandHandler debug_fault_handler();
 
 }  // namespace musicfs

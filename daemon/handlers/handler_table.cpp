@@ -23,6 +23,7 @@ const std::vector<CommandHandler>& command_handlers() {
       cache_stat_handler(),
       cache_clear_handler(),
       cache_prefetch_handler(),
+      metrics_handler(),
 #ifdef MUSICFS_FAULT_INJECTION
       debug_fault_handler(),
 #endif

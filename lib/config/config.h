@@ -48,6 +48,14 @@ struct HealthConfig {
   int64_t threshold_for(const std::string& origin_type) const;
 };
 
+// [metrics]: the daemon writes its `musicfsctl metrics` exposition to `textfile`
+// every interval_secs, for node_exporter's textfile collector. Empty: no file.
+struct MetricsConfig {
+  std::string textfile;  // absolute, ends in ".prom"
+  int64_t interval_secs = 15;
+  int textfile_line = 0;  // where it was set, for messages
+};
+
 struct Config {
   std::string source_path;  // the file it was read from, for messages
   std::string mount_point;
@@ -61,6 +69,7 @@ struct Config {
   std::vector<OriginConfig> origins;
   CacheConfig cache;
   HealthConfig health;
+  MetricsConfig metrics;
 
   const OriginConfig* find_origin(const std::string& id) const;
 };

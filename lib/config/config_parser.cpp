@@ -258,6 +258,27 @@ CacheConfig parse_cache(const toml::table& t, const Located& loc) {
   return c;
 }
 
+MetricsConfig parse_metrics(const toml::table& t, const Located& loc) {
+  MetricsConfig m;
+  const std::string p = "metrics.";
+  reject_unknown_keys(t, {"textfile", "interval_secs"}, p, loc);
+  auto tf = get_string(t, "textfile", p, loc, true);
+  if (const toml::node* n = t.get("textfile"); n != nullptr && tf) {
+    // node_exporter's textfile collector reads only *.prom files; another name would
+    // be written and never collected.
+    const std::string& v = *tf;
+    const std::string base = v.substr(v.rfind('/') + 1);
+    if (base.size() <= 5 || base.compare(base.size() - 5, 5, ".prom") != 0) {
+      (void)loc.at(n, p + "textfile", "'" + v + "' must name a file ending in .prom (node_exporter reads only those)");
+    } else {
+      m.textfile = v;
+      m.textfile_line = static_cast<int>(n->source().begin.line);
+    }
+  }
+  keep(get_int(t, "interval_secs", p, 1, 86400, m.interval_secs, loc), m.interval_secs);
+  return m;
+}
+
 // One [[origins]] table. Every problem in it is recorded; the origin itself is
 // returned only when it has none (a half-valid origin is never mounted).
 std::optional<OriginConfig> parse_origin(const toml::table& t, const std::string& prefix, const Located& loc) {
@@ -337,8 +358,8 @@ void parse_origins(const toml::node& n, Config& c, const Located& loc) {
 Config parse_root(const toml::table& root, const Located& loc) {
   Config c;
   c.source_path = loc.source();
-  reject_unknown_keys(root, {"mount_point", "cache_dir", "state_dir", "allow_other", "origins", "cache", "health"}, "",
-                      loc);
+  reject_unknown_keys(root, {"mount_point", "cache_dir", "state_dir", "allow_other", "origins", "cache", "health", "metrics"},
+                      "", loc);
   keep(get_string(root, "mount_point", "", loc, true), c.mount_point);
   if (const toml::node* n = root.get("mount_point")) c.mount_point_line = static_cast<int>(n->source().begin.line);
   keep(get_string(root, "cache_dir", "", loc, true), c.cache_dir);
@@ -359,6 +380,13 @@ Config parse_root(const toml::table& root, const Located& loc) {
       (void)loc.at(n, "health", "expected a table ([health])");
     } else {
       c.health = parse_health(*n->as_table(), loc);
+    }
+  }
+  if (const toml::node* n = root.get("metrics")) {
+    if (!n->is_table()) {
+      (void)loc.at(n, "metrics", "expected a table ([metrics])");
+    } else {
+      c.metrics = parse_metrics(*n->as_table(), loc);
     }
   }
   if (const toml::node* n = root.get("origins")) parse_origins(*n, c, loc);

@@ -140,6 +140,9 @@ void Federation::check_now(const std::string& id) { monitor_->check_now(id); }
 void Federation::on_probe(const OriginRuntimePtr& rt, const Status& result, uint32_t latency_us) {
   int64_t now = unix_now();
   std::optional<HealthTransition> t;
+  rt->probes.fetch_add(1, std::memory_order_relaxed);
+  rt->last_probe_latency_us.store(latency_us, std::memory_order_relaxed);
+  if (!result) rt->probe_failures.fetch_add(1, std::memory_order_relaxed);
   if (result) {
     rt->latency.record(latency_us);
     t = rt->apply_success(now);

@@ -24,6 +24,13 @@ struct OriginRuntime {
   LatencyStats latency;
   std::atomic<uint64_t> bytes_read{0};
   std::atomic<uint64_t> read_errors{0};
+  // For `musicfsctl metrics`. Relaxed increments: they order nothing, and the read
+  // path must not pay for a fence per read.
+  std::atomic<uint64_t> failovers{0};  // reads it served in place of the first choice
+  std::atomic<uint64_t> retries{0};    // backoff retries made on it (NFR-7.3 schedule)
+  std::atomic<uint64_t> probes{0};
+  std::atomic<uint64_t> probe_failures{0};
+  std::atomic<uint32_t> last_probe_latency_us{0};
   // Entries the last full listing left out for their length (within_path_limits).
   std::atomic<uint64_t> skipped_long_paths{0};
   std::atomic<bool> long_paths_logged{false};  // logged once per origin

@@ -217,8 +217,9 @@ Result<OriginRead> ReadPath::from_origins(uint64_t offset, std::span<char> buf) 
     if (!worst || error_rank(e) > error_rank(*worst)) worst = e;
   };
   const std::string& first_choice = d_.selected()->origin;
-  auto succeeded = [&](const RouteCandidate& c, size_t n) -> Result<OriginRead> {
+  auto succeeded = [&](const RouteCandidate& c, OriginRuntime& rt, size_t n) -> Result<OriginRead> {
     if (c.origin != first_choice) {
+      rt.failovers.fetch_add(1, std::memory_order_relaxed);
       f_.events_.record({0, 0, "failover", f_.mount_point_, c.origin, s_.path,
                          "read moved from " + first_choice + " to " + c.origin},
                         true);
@@ -239,7 +240,7 @@ Result<OriginRead> ReadPath::from_origins(uint64_t offset, std::span<char> buf) 
       until = std::min(deadline_, SteadyClock::now() + std::chrono::milliseconds(f_.health_.timeout_ms));
     }
     auto r = attempt(rt, offset, buf, until);
-    if (r) return succeeded(c, *r);
+    if (r) return succeeded(c, *rt, *r);
     keep_worst(r.error());
   }
 
@@ -258,8 +259,9 @@ Result<OriginRead> ReadPath::from_origins(uint64_t offset, std::span<char> buf) 
     OriginRuntimePtr rt = find_slot(*origins, again.selected()->slot);
     if (!rt) break;
     spdlog::debug("retry {} of {} on origin {} after {} ms", retry + 1, s_.path, rt->config.id, delay.count());
+    rt->retries.fetch_add(1, std::memory_order_relaxed);
     auto r = attempt(rt, offset, buf, deadline_);
-    if (r) return succeeded(*again.selected(), *r);
+    if (r) return succeeded(*again.selected(), *rt, *r);
     keep_worst(r.error());
   }
   if (!worst) return make_error(ErrorCode::kUnavailable, s_.path + ": its origins were removed");

@@ -74,7 +74,7 @@ TEST_CASE("the bash completion offers the subcommands, their actions and flags",
   auto subcommands = complete({"musicfsctl", ""});
   INFO("COMPREPLY: " << Catch::Detail::stringify(subcommands));
   for (const std::string& sub :
-       std::vector<std::string>{"mount", "unmount", "status", "events", "health", "origins", "cache", "daemon"}) {
+       std::vector<std::string>{"mount", "unmount", "status", "events", "health", "origins", "cache", "metrics", "daemon"}) {
     CHECK(contains(subcommands, sub));
   }
   CHECK_FALSE(contains(subcommands, "debug-fault"));

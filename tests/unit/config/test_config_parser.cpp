@@ -599,3 +599,33 @@ TEST_CASE("check_config_string keeps going past a bad value and sorts problems b
   CHECK_THAT(one.error().message, Catch::Contains("t.toml:2: cache.metadata_cache_mb: expected an integer"));
   CHECK_THAT(one.error().message, Catch::EndsWith("(and 3 more: see 'musicfsctl config check')"));
 }
+
+TEST_CASE("the metrics section: textfile and interval_secs parse with a default interval of 15", "[config][metrics]") {
+  auto none = parse_config_string(kMinimalOrigin, "test.toml");
+  REQUIRE(none.ok());
+  CHECK(none->metrics.textfile.empty());
+  CHECK(none->metrics.interval_secs == 15);
+
+  auto c = parse_config_string(std::string(kMinimalOrigin) + "[metrics]\ntextfile = \"/var/lib/node/musicfs.prom\"\n",
+                               "test.toml");
+  REQUIRE(c.ok());
+  CHECK(c->metrics.textfile == "/var/lib/node/musicfs.prom");
+  CHECK(c->metrics.interval_secs == 15);
+  CHECK(c->metrics.textfile_line == 7);
+
+  auto every = parse_config_string(std::string(kMinimalOrigin) + "[metrics]\ntextfile = \"/t/m.prom\"\ninterval_secs = 1\n",
+                                   "test.toml");
+  REQUIRE(every.ok());
+  CHECK(every->metrics.interval_secs == 1);
+}
+
+TEST_CASE("the metrics section: errors name file line and key", "[config][metrics]") {
+  const std::string base = std::string(kMinimalOrigin) + "[metrics]\n";
+  CHECK_THAT(config_error(base + "textfile = \"/t/musicfs.txt\"\n", 7, "metrics.textfile: "), Contains(".prom"));
+  CHECK_THAT(config_error(base + "textfile = \"/t/.prom\"\n", 7, "metrics.textfile: "), Contains(".prom"));
+  CHECK_THAT(config_error(base + "textfile = \"m.prom\"\n", 7, "metrics.textfile: "), Contains("absolute"));
+  CHECK_THAT(config_error(base + "textfile = 3\n", 7, "metrics.textfile: "), Contains("string"));
+  CHECK_THAT(config_error(base + "interval_secs = 0\n", 7, "metrics.interval_secs: "), Contains("out of range"));
+  CHECK_THAT(config_error(base + "interval_sec = 5\n", 7, "metrics.interval_sec: "), Contains("interval_secs"));
+  CHECK_THAT(config_error("metrics = 1\n" + std::string(kMinimalOrigin), 1, "metrics: "), Contains("[metrics]"));
+}
