@@ -240,6 +240,7 @@ void Daemon::prune_history() {
   int64_t days = HealthConfig{}.history_days;
   for (const auto& m : mounts_->list()) days = std::max(days, m->config.health.history_days);
   last_prune_ = unix_now();
+  spdlog::debug("pruning health checks and events older than {} days", days);
   store_->prune(last_prune_ - days * 86400);
 }
 

@@ -85,7 +85,24 @@ Result<SqliteDb> SqliteDb::open(const std::string& path) {
   // SQLite creates a database 0644 (less the umask), and its -wal and -shm files with
   // the database's own mode: a database created 0600 first keeps all three private.
   // -wal and -shm left by an older version with a wider mode are tightened too.
-  if (auto s = make_private_file(path); !s) return s.take_error();
+  // Never open() the database file itself when it exists: this process may already
+  // hold it through another connection (the state store has a writer and a reader),
+  // and closing any descriptor of a file drops every POSIX lock the process holds on
+  // it (fcntl(2)), SQLite's included. Another process (sqlite3(1) run by a person, or
+  // a test) closing its own connection would then take itself for the last user,
+  // checkpoint and delete the WAL this process goes on writing to: every later write
+  // would be lost. chmod(2) by path takes no descriptor.
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) {
+    if ((st.st_mode & 077) != 0 && ::chmod(path.c_str(), 0600) != 0) {
+      return Error::from_errno(errno, "cannot make " + path + " private (chmod 600)");
+    }
+  } else if (errno != ENOENT) {
+    return Error::from_errno(errno, "cannot stat " + path);
+  } else if (auto s = make_private_file(path); !s) {
+    // A file that did not exist is held by no connection: creating it 0600 is safe.
+    return s.take_error();
+  }
   for (const char* suffix : {"-wal", "-shm"}) {
     const std::string side = path + suffix;
     if (::chmod(side.c_str(), 0600) != 0 && errno != ENOENT) {

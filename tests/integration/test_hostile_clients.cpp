@@ -346,7 +346,7 @@ TEST_CASE("a daemon started by mount holds none of the caller's descriptors", "[
   mkdirs(dir / "mnt");
   write_file(dir / "origin/a.flac", "x");
   write_file(dir / "musicfs.toml", "mount_point = \"" + dir / "mnt" + "\"\ncache_dir = \"" + dir / "cache" +
-                                       "\"\n\n[[origins]]\nid = \"o\"\norigin_type = \"local\"\npath = \"" +
+                                       "\"\n\n[[origins]]\nid = \"o\"\norigin_type = \"local\"\npriority = 1\npath = \"" +
                                        dir / "origin" + "\"\n");
   const std::map<std::string, std::string> env = {{"MUSICFS_STATE_DIR", dir / "state"}};
   // Stops the detached daemon whatever happens below.

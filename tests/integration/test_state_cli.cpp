@@ -603,8 +603,11 @@ TEST_CASE("retention: history_days above 30 keeps older history while the mount 
 
   f.daemon().restart();
   // The mount (history_days = 60) is restored before the prune runs.
-  CHECK(wait_until([&] { return rows_tagged(db, "seventy") == 0; }, 15s));
+  const bool pruned = wait_until([&] { return rows_tagged(db, "seventy") == 0; }, 15s);
   INFO("daemon log:\n" << f.daemon().log());
+  INFO("now " << std::time(nullptr) << "; seventy rows: "
+              << run_program({"sqlite3", db, "SELECT time, origin FROM health_checks WHERE origin = 'seventy'; SELECT time, kind FROM events WHERE origin = 'seventy'; SELECT COUNT(*), MAX(time) FROM health_checks"}).out);
+  CHECK(pruned);
   CHECK(rows_tagged(db, "forty") == 2);
   CHECK(f.status()["mounts"].size() == 1);
   CHECK(!history(f, "laptop").empty());
