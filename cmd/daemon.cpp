@@ -18,7 +18,8 @@ CliCommand daemon_command() {
             auto opts = std::make_shared<DaemonOptions>();
             auto state_dir = std::make_shared<std::string>();
             sub->add_option("--state-dir", *state_dir,
-                            "Directory for the log and state (default $MUSICFS_STATE_DIR or $XDG_STATE_HOME/musicfs)");
+                            "Directory for the log and state (default $MUSICFS_STATE_DIR, else $XDG_STATE_HOME/musicfs, "
+                            "else for root /var/lib/musicfs, else ~/.local/state/musicfs)");
             sub->add_flag("--detached", opts->detached, "Log to STATE_DIR/musicfsd.log (used by 'mount')")->group("");
             sub->add_option("--ready-fd", opts->ready_fd, "Report readiness on this fd")->group("");
             auto* stop = sub->add_subcommand("stop", "Stop the running daemon: unmount everything and exit");
