@@ -182,7 +182,7 @@ Result<MountPtr> MountTable::mount(Config config) {
   }
   auto host = FuseHost::mount(mp, *m->federation, m->invalidator, m->config.allow_other,
                               m->config.allow_other_from_options
-                                  ? std::string("-o allow_other")
+                                  ? std::string("mount -o")
                                   : config_location(m->config.source_path, m->config.allow_other_line));
   if (!host) return forget_on_error(host.take_error());
   m->fuse = std::move(*host);
