@@ -159,7 +159,9 @@ Result<MountPtr> MountTable::mount(Config config) {
   // Recorded before the origins start indexing: a synchronous write waits for the
   // writer to go idle, and a first listing of a large library keeps it busy for long.
   if (store_) {
-    if (auto s = store_->save_mount({mp, config.source_path, config.allow_other_from_options}); !s) spdlog::warn("cannot persist mount: {}", s.error().message);
+    if (auto s = store_->save_mount({mp, config.source_path, config.allow_other_from_options}); !s) {
+      spdlog::warn("cannot persist mount: {}", s.error().message);
+    }
   }
   auto forget_on_error = [&](Error e) -> Error {
     if (store_) (void)store_->forget_mount(mp);

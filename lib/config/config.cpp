@@ -54,7 +54,9 @@ std::string xdg_dir(const PathEnv& env, const char* var, const char* system_dir,
 }
 }  // namespace
 
-std::string default_cache_dir(const PathEnv& env) { return xdg_dir(env, "XDG_CACHE_HOME", "/var/cache/musicfs", ".cache"); }
+std::string default_cache_dir(const PathEnv& env) {
+  return xdg_dir(env, "XDG_CACHE_HOME", "/var/cache/musicfs", ".cache");
+}
 std::string default_state_dir(const PathEnv& env) {
   return xdg_dir(env, "XDG_STATE_HOME", "/var/lib/musicfs", ".local/state");
 }
