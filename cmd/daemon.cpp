@@ -19,7 +19,8 @@ CliCommand daemon_command() {
             auto opts = std::make_shared<DaemonOptions>();
             auto state_dir = std::make_shared<std::string>();
             sub->add_option("--state-dir", *state_dir,
-                            "Directory for the log and state (default $MUSICFS_STATE_DIR or $XDG_STATE_HOME/musicfs)");
+                            "Directory for the log and state (default $MUSICFS_STATE_DIR, else $XDG_STATE_HOME/musicfs, "
+                            "else for root /var/lib/musicfs, else ~/.local/state/musicfs)");
             sub->add_option("-c,--config", opts->config_files,
                             "Mount this config file at start (repeatable); SIGHUP reads it again")
                 ->allow_extra_args(false)  // one FILE per -c: `daemon -c a.toml stop` is not two files

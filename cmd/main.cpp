@@ -26,7 +26,8 @@ int main(int argc, char** argv) {
       "(in time: --timeout), or its socket directory is not private.\n"
       "`musicfsctl health` follows the Nagios convention instead; see musicfsctl(1).");
   Globals g;
-  app.add_option("--socket", g.socket, "Control socket (default $MUSICFS_SOCKET, else $XDG_RUNTIME_DIR/musicfs/musicfsd.sock)")
+  app.add_option("--socket", g.socket, "Control socket (default $MUSICFS_SOCKET, else for root /run/musicfs/musicfsd.sock, "
+                 "else $XDG_RUNTIME_DIR/musicfs/musicfsd.sock, else /tmp/musicfs-UID/musicfsd.sock)")
       ->envname("MUSICFS_SOCKET");
   app.add_flag("--json", g.json, "Print machine-readable JSON");
   const std::string timeout_help = "Give up on a daemon that does not answer within SECS (default " +

@@ -69,7 +69,7 @@ _musicfsctl()
             continue
         fi
         case $word in
-            -c | --config | --since | --kind | --mount | --origin | --state-dir | --log-file | \
+            -c | --config | -o | --since | --kind | --mount | --origin | --state-dir | --log-file | \
                 --type | --priority | --path | --set | --timeout)
                 ((i++))
                 ;;
@@ -102,6 +102,16 @@ _musicfsctl()
             ;;
         -c | --config | --log-file)
             _filedir
+            return
+            ;;
+        -o)
+            # mount -o: a comma-separated list; complete the item after the last comma.
+            local before="" item=$cur
+            if [[ $cur == *,* ]]; then
+                before=${cur%,*},
+                item=${cur##*,}
+            fi
+            COMPREPLY=($(compgen -P "$before" -W "allow_other ro defaults noauto _netdev nofail" -- "$item"))
             return
             ;;
         --state-dir | --path)
@@ -155,7 +165,7 @@ _musicfsctl()
     case $sub in
         mount)
             if [[ $cur == -* ]]; then
-                COMPREPLY=($(compgen -W "-c --config --json --help" -- "$cur"))
+                COMPREPLY=($(compgen -W "-c --config -o --json --help" -- "$cur"))
             else
                 _filedir -d
             fi

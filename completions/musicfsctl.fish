@@ -77,8 +77,12 @@ complete -c musicfsctl -n "not __fish_seen_subcommand_from $__musicfsctl_command
 complete -c musicfsctl -n "not __fish_seen_subcommand_from $__musicfsctl_commands" -a metrics -d 'Print the metrics in the Prometheus text format'
 complete -c musicfsctl -n "not __fish_seen_subcommand_from $__musicfsctl_commands" -a daemon -d 'Run the daemon in the foreground (or: daemon stop)'
 
-# mount -c FILE [MOUNTPOINT]
-complete -c musicfsctl -n '__fish_seen_subcommand_from mount' -s c -l config -r -F -d 'Config file (musicfs.toml(5))'
+# mount [-c FILE] [-o OPTIONS] [MOUNTPOINT]
+complete -c musicfsctl -n '__fish_seen_subcommand_from mount' -s c -l config -r -F -d 'Config file (musicfs.toml(5); default ~/.config/musicfs/config.toml)'
+function __musicfsctl_mount_options
+    printf '%s\n' allow_other ro defaults noauto _netdev nofail
+end
+complete -c musicfsctl -n '__fish_seen_subcommand_from mount' -s o -x -a '(__fish_complete_list , __musicfsctl_mount_options)' -d 'Mount options, comma-separated'
 complete -c musicfsctl -n '__fish_seen_subcommand_from mount' -a '(__fish_complete_directories)' -d 'Mount point'
 
 # unmount MOUNTPOINT

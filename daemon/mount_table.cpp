@@ -63,6 +63,13 @@ void detach_if_dead(const std::string& mp) {
 }
 }  // namespace
 
+void apply_allow_other_option(Config& config) {
+  if (config.allow_other) return;  // the file says so already: its line is the better reference
+  config.allow_other = true;
+  config.allow_other_line = 0;
+  config.allow_other_from_options = true;
+}
+
 std::string canonical_mount_point(const std::string& path) {
   char buf[PATH_MAX];
   if (::realpath(path.c_str(), buf) != nullptr) return buf;
@@ -152,7 +159,9 @@ Result<MountPtr> MountTable::mount(Config config) {
   // Recorded before the origins start indexing: a synchronous write waits for the
   // writer to go idle, and a first listing of a large library keeps it busy for long.
   if (store_) {
-    if (auto s = store_->save_mount({mp, config.source_path}); !s) spdlog::warn("cannot persist mount: {}", s.error().message);
+    if (auto s = store_->save_mount({mp, config.source_path, config.allow_other_from_options}); !s) {
+      spdlog::warn("cannot persist mount: {}", s.error().message);
+    }
   }
   auto forget_on_error = [&](Error e) -> Error {
     if (store_) (void)store_->forget_mount(mp);
@@ -174,7 +183,9 @@ Result<MountPtr> MountTable::mount(Config config) {
     }
   }
   auto host = FuseHost::mount(mp, *m->federation, m->invalidator, m->config.allow_other,
-                              config_location(m->config.source_path, m->config.allow_other_line));
+                              m->config.allow_other_from_options
+                                  ? std::string("mount -o")
+                                  : config_location(m->config.source_path, m->config.allow_other_line));
   if (!host) return forget_on_error(host.take_error());
   m->fuse = std::move(*host);
   m->federation->start();
@@ -276,6 +287,7 @@ void MountTable::restore_after_crash() {
       continue;
     }
     config->mount_point = sm.mount_point;
+    if (sm.allow_other) apply_allow_other_option(*config);
     auto m = mount(std::move(*config));
     if (!m) {
       spdlog::warn("not restoring {}: {}", sm.mount_point, m.error().message);

@@ -81,6 +81,10 @@ class MountTable {
 std::vector<OriginConfig> merge_origins(const std::vector<OriginConfig>& from_config,
                                         const std::vector<RuntimeOriginRow>& runtime);
 
+// `-o allow_other` (musicfsctl mount, fstab) on top of a parsed config: this mount
+// only, the file is never rewritten; remembered with the mount for a crash restore.
+void apply_allow_other_option(Config& config);
+
 // Canonical form of a mount point (realpath), so "/mnt/x/" and "/mnt/x" are one.
 std::string canonical_mount_point(const std::string& path);
 

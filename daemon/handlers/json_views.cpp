@@ -47,6 +47,7 @@ nlohmann::json mount_json(const Mount& m) {
   return {{"mount_point", encode_path(m.config.mount_point)},
           {"config", encode_path(m.config.source_path)},
           {"mounted_at", ts(m.mounted_at)},
+          {"allow_other", m.config.allow_other},
           {"index_ready", m.federation->index_ready()},
           {"origins", origins}};
 }

@@ -1,9 +1,5 @@
 #include "config/config.h"
 
-#include <unistd.h>
-
-#include <cstdlib>
-
 #include "origins/origin_types.h"
 
 namespace musicfs {
@@ -46,17 +42,26 @@ const OriginConfig* Config::find_origin(const std::string& id) const {
 }
 
 namespace {
-std::string home_dir() {
-  if (const char* h = std::getenv("HOME"); h != nullptr && *h == '/') return h;
-  return "/tmp/musicfs-" + std::to_string(getuid());
+std::string home_dir(const PathEnv& env) {
+  if (std::string h = env.absolute("HOME"); !h.empty()) return h;
+  return "/tmp/musicfs-" + std::to_string(env.uid);
 }
-std::string xdg_dir(const char* var, const char* fallback_under_home) {
-  if (const char* v = std::getenv(var); v != nullptr && *v == '/') return v;
-  return home_dir() + "/" + fallback_under_home;
+// $VAR/musicfs when VAR is set, else for root `system_dir`, else ~/under_home/musicfs.
+std::string xdg_dir(const PathEnv& env, const char* var, const char* system_dir, const char* under_home) {
+  if (std::string v = env.absolute(var); !v.empty()) return v + "/musicfs";
+  if (env.root()) return system_dir;
+  return home_dir(env) + "/" + under_home + "/musicfs";
 }
 }  // namespace
 
-std::string default_cache_dir() { return xdg_dir("XDG_CACHE_HOME", ".cache") + "/musicfs"; }
-std::string default_state_dir() { return xdg_dir("XDG_STATE_HOME", ".local/state") + "/musicfs"; }
+std::string default_cache_dir(const PathEnv& env) {
+  return xdg_dir(env, "XDG_CACHE_HOME", "/var/cache/musicfs", ".cache");
+}
+std::string default_state_dir(const PathEnv& env) {
+  return xdg_dir(env, "XDG_STATE_HOME", "/var/lib/musicfs", ".local/state");
+}
+std::string default_config_path(const PathEnv& env) {
+  return xdg_dir(env, "XDG_CONFIG_HOME", "/etc/musicfs", ".config") + "/config.toml";
+}
 
 }  // namespace musicfs

@@ -8,6 +8,8 @@
 #include <variant>
 #include <vector>
 
+#include "util/path_env.h"
+
 namespace musicfs {
 
 using SettingValue = std::variant<std::string, int64_t, bool>;
@@ -66,6 +68,9 @@ struct Config {
   // tree. Off by default, as FUSE is: the mount is the mounting user's alone.
   bool allow_other = false;
   int allow_other_line = 0;  // where it was set, for messages
+  // Set by `-o allow_other` (musicfsctl mount, fstab) rather than the file: messages
+  // name the option, and a restore after a crash mounts with it again.
+  bool allow_other_from_options = false;
   std::vector<OriginConfig> origins;
   CacheConfig cache;
   HealthConfig health;
@@ -74,8 +79,15 @@ struct Config {
   const OriginConfig* find_origin(const std::string& id) const;
 };
 
-// Default directories, following the XDG base directory spec.
-std::string default_cache_dir();
-std::string default_state_dir();
+// Default places, following the XDG base directory spec: the XDG variable when it is
+// set, else for root the system's place (a mount from fstab runs as root with neither
+// XDG variables nor a HOME of its own), else under $HOME.
+//   cache_dir:  $XDG_CACHE_HOME/musicfs, root /var/cache/musicfs, ~/.cache/musicfs
+//   state_dir:  $XDG_STATE_HOME/musicfs, root /var/lib/musicfs, ~/.local/state/musicfs
+//   config:     $XDG_CONFIG_HOME/musicfs/config.toml, root /etc/musicfs/config.toml,
+//               ~/.config/musicfs/config.toml (the file `musicfsctl mount` reads without -c)
+std::string default_cache_dir(const PathEnv& env = PathEnv::process());
+std::string default_state_dir(const PathEnv& env = PathEnv::process());
+std::string default_config_path(const PathEnv& env = PathEnv::process());
 
 }  // namespace musicfs

@@ -5,17 +5,24 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <cstdlib>
 
 namespace musicfs {
 
 std::string resolve_socket_path(const std::string& flag) {
   if (!flag.empty()) return flag;
-  if (const char* env = std::getenv("MUSICFS_SOCKET"); env != nullptr && *env != '\0') return env;
-  if (const char* xdg = std::getenv("XDG_RUNTIME_DIR"); xdg != nullptr && *xdg == '/') {
-    return std::string(xdg) + "/musicfs/musicfsd.sock";
-  }
-  return "/tmp/musicfs-" + std::to_string(getuid()) + "/musicfsd.sock";
+  return default_socket_path(PathEnv::process());
+}
+
+std::string default_socket_path(const PathEnv& env) {
+  if (std::string s = env.get("MUSICFS_SOCKET"); !s.empty()) return s;
+  // Root's socket is one place whatever the session: a daemon started at boot by
+  // mount(8) (fstab) has no XDG_RUNTIME_DIR, while a root login has /run/user/0, and
+  // both must find the same daemon.
+  if (env.root()) return "/run/musicfs/musicfsd.sock";
+  if (std::string xdg = env.absolute("XDG_RUNTIME_DIR"); !xdg.empty()) return xdg + "/musicfs/musicfsd.sock";
+  // Created 0700 and checked to be ours and private (ensure_private_socket_dir):
+  // /tmp is shared, and another user may have made the directory first.
+  return "/tmp/musicfs-" + std::to_string(env.uid) + "/musicfsd.sock";
 }
 
 namespace {

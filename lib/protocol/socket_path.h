@@ -2,12 +2,16 @@
 #include <string>
 
 #include "util/error.h"
+#include "util/path_env.h"
 
 namespace musicfs {
 
-// --socket, else $MUSICFS_SOCKET, else $XDG_RUNTIME_DIR/musicfs/musicfsd.sock, else
-// /tmp/musicfs-$UID/musicfsd.sock.
+// --socket, else default_socket_path() of this process.
 std::string resolve_socket_path(const std::string& flag);
+
+// $MUSICFS_SOCKET, else for root /run/musicfs/musicfsd.sock, else
+// $XDG_RUNTIME_DIR/musicfs/musicfsd.sock, else /tmp/musicfs-UID/musicfsd.sock.
+std::string default_socket_path(const PathEnv& env);
 
 // Creates the socket's directory 0700 if missing, and refuses one that belongs to
 // another user or that others can enter (tmux's rule): the socket must stay private.

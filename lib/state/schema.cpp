@@ -73,6 +73,11 @@ const std::vector<std::string>& schema_migrations() {
           target TEXT,               -- symlinks only
           PRIMARY KEY (origin_id, path)) WITHOUT ROWID;
       )sql",
+      // 2 -> 3: a mount's -o options that override its config file (musicfsctl mount
+      // -o, fstab), so that a restore after a crash mounts it as it was.
+      R"sql(
+        ALTER TABLE mounts ADD COLUMN allow_other INTEGER NOT NULL DEFAULT 0;
+      )sql",
   };
   return steps;
 }

@@ -164,9 +164,9 @@ Status StateStore::write_now(Fn&& fn) {
 
 Status StateStore::save_mount(const StoredMount& m) {
   return write_now([&](SqliteDb& db) -> Status {
-    auto st = db.prepare("INSERT OR REPLACE INTO mounts(mount_point, config_path) VALUES(?,?)");
+    auto st = db.prepare("INSERT OR REPLACE INTO mounts(mount_point, config_path, allow_other) VALUES(?,?,?)");
     if (!st) return st.take_error();
-    return st->bind(1, m.mount_point).bind(2, m.config_path).run();
+    return st->bind(1, m.mount_point).bind(2, m.config_path).bind(3, int64_t{m.allow_other ? 1 : 0}).run();
   });
 }
 
@@ -212,14 +212,14 @@ Status StateStore::delete_runtime_origin(const std::string& mount, const std::st
 
 Result<std::vector<StoredMount>> StateStore::mounts() {
   std::lock_guard lock(reader_mu_);
-  auto st = reader_db_.prepare("SELECT mount_point, config_path FROM mounts ORDER BY mount_point");
+  auto st = reader_db_.prepare("SELECT mount_point, config_path, allow_other FROM mounts ORDER BY mount_point");
   if (!st) return st.take_error();
   std::vector<StoredMount> out;
   for (;;) {
     auto row = st->step();
     if (!row) return row.take_error();
     if (!*row) break;
-    out.push_back({st->text_at(0), st->text_at(1)});
+    out.push_back({st->text_at(0), st->text_at(1), st->int_at(2) != 0});
   }
   return out;
 }

@@ -32,7 +32,7 @@
 
 namespace musicfs {
 
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 
 struct RuntimeOriginRow {
   std::string mount;
@@ -54,6 +54,7 @@ struct HealthCheckRow {
 struct StoredMount {
   std::string mount_point;
   std::string config_path;
+  bool allow_other = false;  // -o allow_other: an override the config file does not hold
 };
 
 // A damaged state database found at open and replaced by a fresh one.

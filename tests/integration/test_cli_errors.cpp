@@ -106,7 +106,8 @@ TEST_CASE("usage errors are one line that starts musicfsctl: and exit 2", "[skel
       {{"origins", "bogus"}, "unknown subcommand 'bogus' (see 'musicfsctl origins --help')"},
       {{"cache", "clera"}, "did you mean 'clear'?"},
       {{"origins"}, "a subcommand is required (see 'musicfsctl origins --help')"},
-      {{"mount"}, "--config is required (see 'musicfsctl mount --help')"},
+      // `mount` without -c reads the default config (test_fstab.cpp); a bad -o is refused first.
+      {{"mount", "-o", "rw"}, "musicfsctl: -o rw: musicfs is read-only"},
       {{"status", "--bogus"}, "--bogus (see 'musicfsctl status --help')"},
       {{"health", "--origin"}, "--origin"},
       {{"--timeout", "-1", "status"}, "musicfsctl: "},

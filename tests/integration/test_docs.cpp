@@ -1,4 +1,4 @@
-// The user documentation stays in step with the program: both man pages render with
+// The user documentation stays in step with the program: the three man pages render with
 // no warnings, the bash completion offers the subcommands, their actions (origins,
 // cache, daemon) and the events and health flags, and every subcommand that
 // `musicfsctl --help` lists is documented in musicfsctl(1).
@@ -56,9 +56,9 @@ bool contains(const std::vector<std::string>& v, const std::string& s) {
 
 }  // namespace
 
-TEST_CASE("both man pages pass mandoc's lint with no warnings", "[docs]") {
+TEST_CASE("every man page passes mandoc's lint with no warnings", "[docs]") {
   if (!have_program("/usr/bin/mandoc")) skip_test("mandoc is not installed (scripts/install-deps.sh installs it)");
-  for (const std::string& page : std::vector<std::string>{"man/musicfsctl.1", "man/musicfs.toml.5"}) {
+  for (const std::string& page : std::vector<std::string>{"man/musicfsctl.1", "man/musicfs.toml.5", "man/musicfs.8"}) {
     auto r = run_program({"mandoc", "-T", "lint", "-W", "warning", kSourceDir + "/" + page});
     INFO(page << "\nstdout:\n" << r.out << "\nstderr:\n" << r.err);
     CHECK(r.exit_code == 0);
@@ -108,6 +108,15 @@ TEST_CASE("the bash completion offers the subcommands, their actions and flags",
   for (const std::string& type : std::vector<std::string>{"local", "nfs", "smb", "s3", "sftp"}) {
     CHECK(contains(types, type));
   }
+
+  auto mount_flags = complete({"musicfsctl", "mount", "-"});
+  INFO("COMPREPLY: " << Catch::Detail::stringify(mount_flags));
+  CHECK(contains(mount_flags, "-o"));
+  CHECK(contains(mount_flags, "--config"));
+  // -o completes the item after the last comma, keeping what comes before.
+  auto mount_options = complete({"musicfsctl", "mount", "-o", "allow_other,r"});
+  INFO("COMPREPLY: " << Catch::Detail::stringify(mount_options));
+  CHECK(mount_options == std::vector<std::string>{"allow_other,ro"});
 
   auto health_flags = complete({"musicfsctl", "health", "--"});
   INFO("COMPREPLY: " << Catch::Detail::stringify(health_flags));

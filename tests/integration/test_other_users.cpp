@@ -101,9 +101,20 @@ TEST_CASE("a daemon that is not root says which fuse.conf line allow_other needs
   mkdirs(home + "/mnt");
   write_file(home + "/origin/track.flac", "x");
   const std::string config = home + "/music.toml";
-  write_file(config, "allow_other = true\nmount_point = \"" + home + "/mnt\"\ncache_dir = \"" + home +
-                         "/cache\"\n\n[[origins]]\nid = \"lib\"\norigin_type = \"local\"\npriority = 1\npath = \"" + home +
-                         "/origin\"\n");
+  const std::string rest = "mount_point = \"" + home + "/mnt\"\ncache_dir = \"" + home +
+                           "/cache\"\n\n[[origins]]\nid = \"lib\"\norigin_type = \"local\"\npriority = 1\npath = \"" + home +
+                           "/origin\"\n";
+  std::vector<std::string> mount_args = {"mount", "--config", config};
+  std::string names;  // what the one line points at
+  SECTION("allow_other = true in the config file") {
+    write_file(config, "allow_other = true\n" + rest);
+    names = config + ":1: ";
+  }
+  SECTION("mount -o allow_other over a config file without it") {
+    write_file(config, rest);
+    mount_args.insert(mount_args.end(), {"-o", "allow_other"});
+    names = "mount -o: ";
+  }
   REQUIRE(::chmod(dir.path().c_str(), 0755) == 0);
   REQUIRE(run_program({"chown", "-R", std::string(kNobody) + ":" + kNobody, home}).exit_code == 0);
   const std::string sock = home + "/run/musicfsd.sock";
@@ -115,11 +126,11 @@ TEST_CASE("a daemon that is not root says which fuse.conf line allow_other needs
     argv.insert(argv.end(), args.begin(), args.end());
     return run_program(argv, 30s);
   };
-  auto r = as_nobody({"mount", "--config", config});
+  auto r = as_nobody(mount_args);
   INFO("exit " << r.exit_code << " stdout: " << r.out << " stderr: " << r.err);
   CHECK(r.exit_code == 2);
-  CHECK(r.err.find(config + ":1: allow_other: not allowed for users other than root: add the line "
-                            "'user_allow_other' to /etc/fuse.conf") != std::string::npos);
+  CHECK(r.err.find(names + "allow_other: not allowed for users other than root: add the line "
+                           "'user_allow_other' to /etc/fuse.conf") != std::string::npos);
   CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
   CHECK_FALSE(is_mounted(home + "/mnt"));
   // The daemon `mount` started keeps running; stop it (and wait for its socket to go).

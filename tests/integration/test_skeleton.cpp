@@ -115,7 +115,9 @@ std::string canonical(const std::string& p) {
 
 std::string config_for(const std::string& mount_point, const std::vector<std::pair<std::string, std::string>>& origins) {
   std::ostringstream c;
-  c << "mount_point = \"" << mount_point << "\"\n";
+  // The cache beside the mount point, inside the test's directory: the default is a
+  // system directory for root (/var/cache/musicfs), shared by every test.
+  c << "mount_point = \"" << mount_point << "\"\ncache_dir = \"" << mount_point << "-cache\"\n";
   int prio = 1;
   for (const auto& [id, path] : origins) {
     c << "\n[[origins]]\nid = \"" << id << "\"\norigin_type = \"local\"\npriority = " << prio++ << "\npath = \"" << path
