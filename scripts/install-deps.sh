@@ -16,6 +16,8 @@ packages=(
   # runtime and test tools
   fuse3 sqlite3 mandoc bash-completion procps util-linux nginx curl attr
   openssh-server openssh-client
+  # packaging (tests/package/deb): dpkg-shlibdeps for cpack's Depends, lintian to check the .deb
+  dpkg-dev lintian
 )
 # The S3 test server (s3rver) runs on node; a node that did not come from Debian
 # (e.g. /usr/bin/node with its own npm) is used as it is.
