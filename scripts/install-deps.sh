@@ -22,6 +22,8 @@ packages=(
   sox libsox-fmt-mp3 flac lame vorbis-tools mpd mpc
   # promtool (tests check `musicfsctl metrics` and the textfile with `promtool check metrics`)
   prometheus
+  # packaging (tests/package/deb): dpkg-shlibdeps for cpack's Depends, lintian to check the .deb
+  dpkg-dev lintian
 )
 # The S3 test server (s3rver) runs on node; a node that did not come from Debian
 # (e.g. /usr/bin/node with its own npm) is used as it is.
