@@ -49,5 +49,6 @@ CliCommand cache_command();
 CliCommand config_command();
 CliCommand metrics_command();
 CliCommand debug_fault_command();
+CliCommand cli_spec_command();
 
 }  // namespace musicfs::cli
