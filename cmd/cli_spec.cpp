@@ -18,7 +18,7 @@ nlohmann::json options_of(const CLI::App& a) {
     nlohmann::json names = nlohmann::json::array();
     for (const auto& s : o->get_snames()) names.push_back("-" + s);
     for (const auto& l : o->get_lnames()) names.push_back("--" + l);
-    opts.push_back({{"names", names}, {"takes_value", o->get_type_size_max() > 0}});
+    opts.push_back({{"names", names}, {"takes_value", o->get_expected_max() > 0}});
   }
   return opts;
 }
