@@ -41,7 +41,7 @@ _musicfsctl()
     local globals="--socket --json --timeout --log-level --version --help"
     local event_kinds="origin_added origin_removed origin_disabled origin_healthy
         origin_degraded origin_unhealthy failover all_origins_unhealthy mount unmount
-        config_reloaded config_reload_failed"
+        config_reloaded config_reload_failed state_reset cache_reset"
     local origin_types="local nfs smb s3 sftp http"
     # After every subcommand and action (main.cpp adds --json and --timeout to each).
     local common="--json --timeout --help"

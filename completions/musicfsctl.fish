@@ -86,7 +86,7 @@ complete -c musicfsctl -n '__fish_seen_subcommand_from unmount' -a '(__musicfsct
 
 # events [--since WHEN] [--kind KIND] [-f]
 complete -c musicfsctl -n '__fish_seen_subcommand_from events' -l since -x -a '90s 15m 1h 24h 7d 2w' -d 'Only events since then'
-complete -c musicfsctl -n '__fish_seen_subcommand_from events' -l kind -x -a 'origin_added origin_removed origin_disabled origin_healthy origin_degraded origin_unhealthy failover all_origins_unhealthy mount unmount config_reloaded config_reload_failed' -d 'Only events of this kind'
+complete -c musicfsctl -n '__fish_seen_subcommand_from events' -l kind -x -a 'origin_added origin_removed origin_disabled origin_healthy origin_degraded origin_unhealthy failover all_origins_unhealthy mount unmount config_reloaded config_reload_failed state_reset cache_reset' -d 'Only events of this kind'
 complete -c musicfsctl -n '__fish_seen_subcommand_from events' -s f -l follow -d 'Keep streaming new events'
 
 # route-explain PATH [--mount MOUNTPOINT]

@@ -453,7 +453,7 @@ TEST_CASE("docs: musicfsctl cli-spec lists the subcommands of --help and hides t
   const CliSpec& spec = cli_spec();
   require_plausible(spec);
   auto top = spec.top_level();
-  for (const std::string& sub : {"mount", "unmount", "status", "events", "route-explain", "health", "origins", "cache",
+  for (const char* sub : {"mount", "unmount", "status", "events", "route-explain", "health", "origins", "cache",
                                  "config", "metrics", "daemon"}) {
     INFO("cli-spec does not list " << sub);
     CHECK(contains(top, sub));
