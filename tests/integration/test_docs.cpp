@@ -162,31 +162,40 @@ void require_plausible(const CliSpec& spec) {
   REQUIRE(spec.origin_settings.count("http") == 1);
 }
 
-// One completion engine: what it offers for a command line ending in `cur`
-// (words, then the word being completed).
+// One completion engine: what it offers for a command line whose last word (maybe
+// empty) is the one being completed.
 using Completer = std::function<std::vector<std::string>(const std::vector<std::string>& words)>;
+
+std::string join_line(const std::vector<std::string>& words) {
+  std::string line;
+  for (const auto& w : words) line += (line.empty() ? "" : " ") + w;
+  return line;
+}
+
+// Completes `words` once and checks that every one of `wants` is offered; `what`
+// says what each is ("an option of 'cache clear'") in the failure message.
+// A KEY= of --set counts as offered as KEY too: zsh adds the '=' as a suffix.
+void expect_offered(const std::string& file, const Completer& complete_words, const std::vector<std::string>& words,
+                    const std::vector<std::string>& wants, const std::string& what) {
+  auto got = complete_words(words);
+  for (const auto& want : wants) {
+    INFO(file << " does not offer '" << want << "' (" << what << ") for the command line '" << join_line(words)
+              << "<TAB>'; it offers: " << Catch::Detail::stringify(got));
+    CHECK((contains(got, want) || (!want.empty() && want.back() == '=' && contains(got, want.substr(0, want.size() - 1)))));
+  }
+}
 
 // Checks one completion file against the spec: the subcommands, the actions of each,
 // the long options after `musicfsctl PATH --`, the global options, the origin types
-// after --type and the keys after --set. `strip_eq` drops a trailing '=' of a
-// candidate (zsh adds it as a suffix, bash and fish as part of the word).
+// after --type and the setting keys after --set.
 void check_completion_file(const std::string& file, const Completer& complete_words) {
   const CliSpec& spec = cli_spec();
   require_plausible(spec);
-  auto offered = [&](const std::vector<std::string>& words, const std::string& want) {
-    auto got = complete_words(words);
-    std::string line;
-    for (const auto& w : words) line += w + " ";
-    line.pop_back();
-    INFO(file << " does not offer '" << want << "' for the command line '" << line << "<TAB>'; it offers: "
-              << Catch::Detail::stringify(got));
-    CHECK((contains(got, want) || contains(got, want + "=")));
-  };
-
-  for (const auto& sub : spec.top_level()) offered({"musicfsctl", ""}, sub);
-  for (const auto& opt : long_names(spec.globals)) offered({"musicfsctl", "--"}, opt);
-  CHECK_FALSE(contains(complete_words({"musicfsctl", ""}), "debug-fault"));
-  CHECK_FALSE(contains(complete_words({"musicfsctl", ""}), "cli-spec"));
+  expect_offered(file, complete_words, {"musicfsctl", ""}, spec.top_level(), "a subcommand");
+  expect_offered(file, complete_words, {"musicfsctl", "--"}, long_names(spec.globals), "a global option");
+  auto top = complete_words({"musicfsctl", ""});
+  CHECK_FALSE(contains(top, "debug-fault"));
+  CHECK_FALSE(contains(top, "cli-spec"));
 
   for (const auto& cmd : spec.commands) {
     std::vector<std::string> words = {"musicfsctl"};
@@ -194,35 +203,18 @@ void check_completion_file(const std::string& file, const Completer& complete_wo
     if (!cmd.subcommands.empty()) {
       auto action_words = words;
       action_words.push_back("");
-      auto got = complete_words(action_words);
-      for (const auto& action : cmd.subcommands) {
-        INFO(file << " does not offer the action '" << action << "' after 'musicfsctl " << cmd.words()
-                  << " <TAB>'; it offers: " << Catch::Detail::stringify(got));
-        CHECK(contains(got, action));
-      }
+      expect_offered(file, complete_words, action_words, cmd.subcommands, "an action of '" + cmd.words() + "'");
     }
     words.push_back("--");
-    auto got = complete_words(words);
-    for (const auto& opt : long_names(cmd.options)) {
-      INFO(file << " does not offer the option '" << opt << "' after 'musicfsctl " << cmd.words()
-                << " --<TAB>'; it offers: " << Catch::Detail::stringify(got));
-      CHECK(contains(got, opt));
-    }
+    expect_offered(file, complete_words, words, long_names(cmd.options), "an option of '" + cmd.words() + "'");
   }
 
-  for (const auto& type : origin_type_names(spec)) offered({"musicfsctl", "origins", "add", "nas2", "--type", ""}, type);
-  for (const auto& key : set_keys(spec)) {
-    auto got = complete_words({"musicfsctl", "origins", "add", "nas2", "--set", ""});
-    INFO(file << " does not offer the key '" << key << "=' after 'musicfsctl origins add nas2 --set <TAB>'"
-              << " (a setting of an origin type in lib/origins/); it offers: " << Catch::Detail::stringify(got));
-    CHECK((contains(got, key + "=") || contains(got, key)));
-  }
-}
-
-std::string join_line(const std::vector<std::string>& words) {
-  std::string line;
-  for (const auto& w : words) line += (line.empty() ? "" : " ") + w;
-  return line;
+  expect_offered(file, complete_words, {"musicfsctl", "origins", "add", "nas2", "--type", ""}, origin_type_names(spec),
+                 "an origin type of lib/origins/origin_types.cpp");
+  std::vector<std::string> keys;
+  for (const auto& k : set_keys(spec)) keys.push_back(k + "=");
+  expect_offered(file, complete_words, {"musicfsctl", "origins", "add", "nas2", "--set", ""}, keys,
+                 "a setting key of an origin type in lib/origins/");
 }
 
 // zsh's completion system on a pty, through tests/support/zsh_complete.zsh.
@@ -297,7 +289,7 @@ bool in_bold(const std::string& text, const std::string& word) {
 
 }  // namespace
 
-TEST_CASE("both man pages pass mandoc's lint with no warnings", "[docs]") {
+TEST_CASE("docs: both man pages pass mandoc's lint with no warnings", "[docs]") {
   if (!have_program("/usr/bin/mandoc")) skip_test("mandoc is not installed (scripts/install-deps.sh installs it)");
   for (const std::string& page : std::vector<std::string>{"man/musicfsctl.1", "man/musicfs.toml.5"}) {
     auto r = run_program({"mandoc", "-T", "lint", "-W", "warning", kSourceDir + "/" + page});
@@ -308,7 +300,7 @@ TEST_CASE("both man pages pass mandoc's lint with no warnings", "[docs]") {
   }
 }
 
-TEST_CASE("the bash completion offers the subcommands, their actions and flags", "[docs]") {
+TEST_CASE("docs: the bash completion offers the subcommands, their actions and flags", "[docs]") {
   if (::access(kBashCompletionLib.c_str(), R_OK) != 0) {
     skip_test("bash-completion is not installed (scripts/install-deps.sh installs it)");
   }
@@ -357,7 +349,7 @@ TEST_CASE("the bash completion offers the subcommands, their actions and flags",
   }
 }
 
-TEST_CASE("every subcommand in musicfsctl --help is documented in musicfsctl(1)", "[docs]") {
+TEST_CASE("docs: every subcommand in musicfsctl --help is documented in musicfsctl(1)", "[docs]") {
   auto help = run_program({MUSICFSCTL_PATH, "--help"});
   REQUIRE(help.exit_code == 0);
   // CLI11 lists them after "Subcommands:", one per line, indented, name first.
