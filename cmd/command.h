@@ -1,7 +1,7 @@
 #pragma once
 // A musicfsctl subcommand: one file in cmd/ that binds CLI11 options to a request,
 // calls the daemon and prints the reply. All of them are attached in main.cpp from
-// the table in command_table.cpp.
+// the table in common.cpp.
 #include <CLI/CLI.hpp>
 #include <functional>
 #include <string>
@@ -49,5 +49,6 @@ CliCommand cache_command();
 CliCommand config_command();
 CliCommand metrics_command();
 CliCommand debug_fault_command();
+CliCommand cli_spec_command();
 
 }  // namespace musicfs::cli

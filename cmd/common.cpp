@@ -20,6 +20,7 @@ const std::vector<CliCommand>& cli_commands() {
       config_command(),
       metrics_command(),
       daemon_command(),
+      cli_spec_command(),
 #ifdef MUSICFS_FAULT_INJECTION
       debug_fault_command(),
 #endif

@@ -41,15 +41,18 @@ _musicfsctl()
     local globals="--socket --json --timeout --log-level --version --help"
     local event_kinds="origin_added origin_removed origin_disabled origin_healthy
         origin_degraded origin_unhealthy failover all_origins_unhealthy mount unmount
-        config_reloaded config_reload_failed"
+        config_reloaded config_reload_failed state_reset cache_reset"
     local origin_types="local nfs smb s3 sftp http"
+    # After every subcommand and action (main.cpp adds --json and --timeout to each).
+    local common="--json --timeout --help"
     # Keys of the origin types other than id, origin_type, priority, enabled
     # and path, for `origins add --set KEY=VALUE` (musicfs.toml(5)).
     local origin_keys="bucket= prefix= region= endpoint= path_style= credentials_file=
-        profile= refresh_interval_secs= host= port= user= identity_file= known_hosts="
+        profile= tls_verify= refresh_interval_secs= host= port= user= identity_file= known_hosts=
+        url="
 
     # Find the subcommand and its action (`daemon stop`, `origins add`,
-    # `cache stat`), skipping options and their arguments; remember --socket
+    # `cache prefetch`), skipping options and their arguments; remember --socket
     # for the origin-id lookup.
     local i sub="" action="" word
     local -a socket_args=()
@@ -70,14 +73,14 @@ _musicfsctl()
         fi
         case $word in
             -c | --config | -o | --since | --kind | --mount | --origin | --state-dir | --log-file | \
-                --type | --priority | --path | --set | --timeout)
+                --type | --priority | --path | --set | --timeout | --format)
                 ((i++))
                 ;;
             -*) ;;
             *)
                 if [[ -z $action ]]; then
                     case $sub/$word in
-                        daemon/stop | cache/stat | config/check | origins/list | origins/add | \
+                        daemon/stop | cache/stat | cache/clear | cache/prefetch | config/check | origins/list | origins/add | \
                             origins/remove | origins/enable | origins/disable)
                             action=$word
                             ;;
@@ -165,28 +168,28 @@ _musicfsctl()
     case $sub in
         mount)
             if [[ $cur == -* ]]; then
-                COMPREPLY=($(compgen -W "-c --config -o --json --help" -- "$cur"))
+                COMPREPLY=($(compgen -W "-c --config -o $common" -- "$cur"))
             else
                 _filedir -d
             fi
             ;;
         unmount)
             if [[ $cur == -* ]]; then
-                COMPREPLY=($(compgen -W "--json --help" -- "$cur"))
+                COMPREPLY=($(compgen -W "$common" -- "$cur"))
             else
                 local IFS=$'\n'
                 COMPREPLY=($(compgen -W "$(_musicfsctl_mounts)" -- "$cur"))
             fi
             ;;
         status | metrics)
-            COMPREPLY=($(compgen -W "--json --help" -- "$cur"))
+            COMPREPLY=($(compgen -W "$common" -- "$cur"))
             ;;
         events)
-            COMPREPLY=($(compgen -W "--since --kind -f --follow --json --help" -- "$cur"))
+            COMPREPLY=($(compgen -W "--since --kind -f --follow $common" -- "$cur"))
             ;;
         route-explain)
             if [[ $cur == -* ]]; then
-                COMPREPLY=($(compgen -W "--mount --json --help" -- "$cur"))
+                COMPREPLY=($(compgen -W "--mount $common" -- "$cur"))
             else
                 _filedir
             fi
@@ -195,29 +198,29 @@ _musicfsctl()
             if [[ $prev == --format ]]; then
                 COMPREPLY=($(compgen -W "table nagios" -- "$cur"))
             else
-                COMPREPLY=($(compgen -W "--check --origin --format --history --summary --since --json --help" -- "$cur"))
+                COMPREPLY=($(compgen -W "--check --origin --format --history --summary --since $common" -- "$cur"))
             fi
             ;;
         origins)
             case $action in
                 "")
                     if [[ $cur == -* ]]; then
-                        COMPREPLY=($(compgen -W "--json --help" -- "$cur"))
+                        COMPREPLY=($(compgen -W "$common" -- "$cur"))
                     else
                         COMPREPLY=($(compgen -W "list add remove enable disable" -- "$cur"))
                     fi
                     ;;
                 list)
-                    COMPREPLY=($(compgen -W "--json --help" -- "$cur"))
+                    COMPREPLY=($(compgen -W "$common" -- "$cur"))
                     ;;
                 add)
                     # The ID is new: nothing to offer for it.
                     [[ $cur == -* ]] &&
-                        COMPREPLY=($(compgen -W "--type --priority --path --set --disabled --mount --json --help" -- "$cur"))
+                        COMPREPLY=($(compgen -W "--type --priority --path --set --disabled --mount $common" -- "$cur"))
                     ;;
                 remove | enable | disable)
                     if [[ $cur == -* ]]; then
-                        COMPREPLY=($(compgen -W "--mount --json --help" -- "$cur"))
+                        COMPREPLY=($(compgen -W "--mount $common" -- "$cur"))
                     else
                         local IFS=$'\n'
                         COMPREPLY=($(compgen -W "$(_musicfsctl_origins "${words[0]}" "${socket_args[@]}")" -- "$cur"))
@@ -226,27 +229,44 @@ _musicfsctl()
             esac
             ;;
         cache)
-            if [[ -n $action || $cur == -* ]]; then
-                COMPREPLY=($(compgen -W "--json --help" -- "$cur"))
-            else
-                COMPREPLY=($(compgen -W "stat" -- "$cur"))
-            fi
+            case $action in
+                "")
+                    if [[ $cur == -* ]]; then
+                        COMPREPLY=($(compgen -W "$common" -- "$cur"))
+                    else
+                        COMPREPLY=($(compgen -W "stat clear prefetch" -- "$cur"))
+                    fi
+                    ;;
+                stat)
+                    COMPREPLY=($(compgen -W "$common" -- "$cur"))
+                    ;;
+                clear)
+                    COMPREPLY=($(compgen -W "--origin --mount $common" -- "$cur"))
+                    ;;
+                prefetch)
+                    if [[ $cur == -* ]]; then
+                        COMPREPLY=($(compgen -W "--mount $common" -- "$cur"))
+                    else
+                        _filedir
+                    fi
+                    ;;
+            esac
             ;;
         config)
             if [[ -z $action ]]; then
-                [[ $cur == -* ]] && COMPREPLY=($(compgen -W "--json --help" -- "$cur")) ||
+                [[ $cur == -* ]] && COMPREPLY=($(compgen -W "$common" -- "$cur")) ||
                     COMPREPLY=($(compgen -W "check" -- "$cur"))
             elif [[ $cur == -* ]]; then
-                COMPREPLY=($(compgen -W "--json --help" -- "$cur"))
+                COMPREPLY=($(compgen -W "$common" -- "$cur"))
             else
                 _filedir toml
             fi
             ;;
         daemon)
             if [[ -n $action ]]; then
-                [[ $cur == -* ]] && COMPREPLY=($(compgen -W "--json --help" -- "$cur"))
+                [[ $cur == -* ]] && COMPREPLY=($(compgen -W "$common" -- "$cur"))
             elif [[ $cur == -* ]]; then
-                COMPREPLY=($(compgen -W "--state-dir -c --config --log-file --json --help" -- "$cur"))
+                COMPREPLY=($(compgen -W "--state-dir -c --config --log-file $common" -- "$cur"))
             else
                 COMPREPLY=($(compgen -W "stop" -- "$cur"))
             fi

@@ -48,7 +48,7 @@ function __musicfsctl_needs_action
             not contains -- list $tokens; and not contains -- add $tokens; and not contains -- remove $tokens
             and not contains -- enable $tokens; and not contains -- disable $tokens
         case cache
-            not contains -- stat $tokens
+            not contains -- stat $tokens; and not contains -- clear $tokens; and not contains -- prefetch $tokens
         case config
             not contains -- check $tokens
     end
@@ -72,7 +72,7 @@ complete -c musicfsctl -n "not __fish_seen_subcommand_from $__musicfsctl_command
 complete -c musicfsctl -n "not __fish_seen_subcommand_from $__musicfsctl_commands" -a route-explain -d 'Explain which origin serves a path, and why'
 complete -c musicfsctl -n "not __fish_seen_subcommand_from $__musicfsctl_commands" -a health -d "Show each origin's health"
 complete -c musicfsctl -n "not __fish_seen_subcommand_from $__musicfsctl_commands" -a origins -d 'List, add, remove, enable or disable origins at run time'
-complete -c musicfsctl -n "not __fish_seen_subcommand_from $__musicfsctl_commands" -a cache -d 'Inspect the content cache'
+complete -c musicfsctl -n "not __fish_seen_subcommand_from $__musicfsctl_commands" -a cache -d 'Inspect, clear or fill the content cache'
 complete -c musicfsctl -n "not __fish_seen_subcommand_from $__musicfsctl_commands" -a config -d 'Check a config file without a daemon'
 complete -c musicfsctl -n "not __fish_seen_subcommand_from $__musicfsctl_commands" -a metrics -d 'Print the metrics in the Prometheus text format'
 complete -c musicfsctl -n "not __fish_seen_subcommand_from $__musicfsctl_commands" -a daemon -d 'Run the daemon in the foreground (or: daemon stop)'
@@ -90,7 +90,7 @@ complete -c musicfsctl -n '__fish_seen_subcommand_from unmount' -a '(__musicfsct
 
 # events [--since WHEN] [--kind KIND] [-f]
 complete -c musicfsctl -n '__fish_seen_subcommand_from events' -l since -x -a '90s 15m 1h 24h 7d 2w' -d 'Only events since then'
-complete -c musicfsctl -n '__fish_seen_subcommand_from events' -l kind -x -a 'origin_added origin_removed origin_disabled origin_healthy origin_degraded origin_unhealthy failover all_origins_unhealthy mount unmount' -d 'Only events of this kind'
+complete -c musicfsctl -n '__fish_seen_subcommand_from events' -l kind -x -a 'origin_added origin_removed origin_disabled origin_healthy origin_degraded origin_unhealthy failover all_origins_unhealthy mount unmount config_reloaded config_reload_failed state_reset cache_reset' -d 'Only events of this kind'
 complete -c musicfsctl -n '__fish_seen_subcommand_from events' -s f -l follow -d 'Keep streaming new events'
 
 # route-explain PATH [--mount MOUNTPOINT]
@@ -115,13 +115,19 @@ complete -c musicfsctl -n '__musicfsctl_needs_action origins' -a disable -d 'Dis
 complete -c musicfsctl -n '__fish_seen_subcommand_from origins; and __fish_seen_subcommand_from add' -l type -x -a 'local nfs smb s3 sftp http' -d 'Origin type'
 complete -c musicfsctl -n '__fish_seen_subcommand_from origins; and __fish_seen_subcommand_from add' -l priority -x -d '0-255, lower wins'
 complete -c musicfsctl -n '__fish_seen_subcommand_from origins; and __fish_seen_subcommand_from add' -l path -x -a '(__fish_complete_directories)' -d 'Absolute path of the music directory'
-complete -c musicfsctl -n '__fish_seen_subcommand_from origins; and __fish_seen_subcommand_from add' -l set -x -a 'bucket= prefix= region= endpoint= path_style= credentials_file= profile= refresh_interval_secs= host= port= user= identity_file= known_hosts=' -d 'KEY=VALUE: any other key of the type'
+complete -c musicfsctl -n '__fish_seen_subcommand_from origins; and __fish_seen_subcommand_from add' -l set -x -a 'bucket= prefix= region= endpoint= path_style= credentials_file= profile= tls_verify= refresh_interval_secs= host= port= user= identity_file= known_hosts= url=' -d 'KEY=VALUE: any other key of the type'
 complete -c musicfsctl -n '__fish_seen_subcommand_from origins; and __fish_seen_subcommand_from add' -l disabled -d 'Add it disabled'
 complete -c musicfsctl -n '__fish_seen_subcommand_from origins; and __fish_seen_subcommand_from add remove enable disable' -l mount -x -a '(__musicfsctl_mounts)' -d 'Mount point (needed when several are mounted)'
 complete -c musicfsctl -n '__fish_seen_subcommand_from origins; and __fish_seen_subcommand_from remove enable disable' -a '(__musicfsctl_origins)' -d 'Origin'
 
-# cache stat
+# cache stat | clear [--origin ID] [--mount MP] | prefetch PATH... [--mount MP]
 complete -c musicfsctl -n '__musicfsctl_needs_action cache' -a stat -d 'Capacity, use, hits and misses, bytes fetched per origin'
+complete -c musicfsctl -n '__musicfsctl_needs_action cache' -a clear -d 'Drop cached content (of one origin with --origin)'
+complete -c musicfsctl -n '__musicfsctl_needs_action cache' -a prefetch -d 'Fetch whole files or directories into the cache'
+complete -c musicfsctl -n '__fish_seen_subcommand_from cache; and __fish_seen_subcommand_from clear' -l origin -x -a '(__musicfsctl_origins)' -d "Only this origin's cached content"
+complete -c musicfsctl -n '__fish_seen_subcommand_from cache; and __fish_seen_subcommand_from clear' -l mount -x -a '(__musicfsctl_mounts)' -d 'Mount point (needed when several are mounted)'
+complete -c musicfsctl -n '__fish_seen_subcommand_from cache; and __fish_seen_subcommand_from prefetch' -l mount -x -a '(__musicfsctl_mounts)' -d 'Treat PATHs as virtual paths inside this mount'
+complete -c musicfsctl -n '__fish_seen_subcommand_from cache; and __fish_seen_subcommand_from prefetch' -F -d 'File or directory'
 
 complete -c musicfsctl -n '__fish_seen_subcommand_from daemon; and not __fish_seen_subcommand_from stop' -s c -l config -r -F -d 'Mount this config file at start (repeatable)'
 complete -c musicfsctl -n '__fish_seen_subcommand_from daemon; and not __fish_seen_subcommand_from stop' -l log-file -r -F -d 'Log to this file instead of stderr'

@@ -16,6 +16,8 @@ packages=(
   # runtime and test tools
   fuse3 sqlite3 mandoc bash-completion procps util-linux nginx curl attr
   systemd
+  # the docs tests drive the real zsh and fish completions
+  zsh fish
   openssh-server openssh-client
   # the demo library (scripts/make-demo-library.sh) and the MPD test that plays it;
   # libsox-fmt-mp3 lets soxi read MP3s
