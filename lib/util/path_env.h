@@ -7,6 +7,7 @@
 
 #include <map>
 #include <string>
+#include <utility>
 
 namespace musicfs {
 
@@ -16,6 +17,13 @@ struct PathEnv {
 
   // This process: its real uid and the variables the defaults read.
   static PathEnv process();
+  // Another user's view, for a test: `uid` with just these variables set.
+  static PathEnv of(uid_t uid, std::map<std::string, std::string> vars = {}) {
+    PathEnv e;
+    e.uid = uid;
+    e.vars = std::move(vars);
+    return e;
+  }
   // The value of `name`, or "" when it is unset.
   std::string get(const std::string& name) const;
   // The value of `name` when it is an absolute path (the XDG spec ignores relative

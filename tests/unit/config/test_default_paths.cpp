@@ -9,12 +9,7 @@
 using namespace musicfs;
 
 namespace {
-PathEnv env_of(uid_t uid, std::map<std::string, std::string> vars = {}) {
-  PathEnv e;
-  e.uid = uid;
-  e.vars = std::move(vars);
-  return e;
-}
+PathEnv env_of(uid_t uid, std::map<std::string, std::string> vars = {}) { return PathEnv::of(uid, std::move(vars)); }
 }  // namespace
 
 TEST_CASE("root without XDG variables gets the system directories", "[config][paths]") {
