@@ -1,9 +1,10 @@
-// musicfsctl config check [FILE]
+// musicfsctl config check [FILE]   (FILE: default_config_path(), as for `mount`)
 // Reads and validates a config file here, in the client: no daemon is needed or
 // started, and nothing is mounted. Every problem is named, not only the first.
 #include <iostream>
 
 #include "command.h"
+#include "config/config.h"
 #include "config/config_parser.h"
 #include "output.h"
 
@@ -52,8 +53,10 @@ CliCommand config_command() {
             auto* check = sub->add_subcommand(
                 "check", "Parse and validate a config file; print every problem as FILE:LINE: KEY: message");
             auto file = std::make_shared<std::string>();
-            check->add_option("file", *file, "Config file (musicfs.toml(5))")->required();
-            return [file, &g]() -> int { return check_command(*file, g); };
+            check->add_option("file", *file,
+                              "Config file (musicfs.toml(5); default, as for mount: $XDG_CONFIG_HOME/musicfs/config.toml, "
+                              "else ~/.config/musicfs/config.toml, for root /etc/musicfs/config.toml)");
+            return [file, &g]() -> int { return check_command(file->empty() ? default_config_path() : *file, g); };
           }};
 }
 

@@ -182,3 +182,16 @@ TEST_CASE("a failed mount leaves a daemon that was already running alone", "[con
   CHECK(d.running());
   CHECK(d.ctl({"status"}).exit_code == 0);
 }
+
+TEST_CASE("config check without FILE checks the default config file", "[config][cli]") {
+  TempDir dir;
+  mkdirs(dir / "mnt");
+  write_file(dir / "xdg/musicfs/config.toml", "mount_point = \"" + (dir / "mnt") + "\"\norigins = []\n");
+  auto ok = run_ctl({"config", "check"}, 30s, {{"XDG_CONFIG_HOME", dir / "xdg"}});
+  INFO("stderr: " << ok.err);
+  CHECK(ok.exit_code == 0);
+  CHECK_THAT(ok.out, Catch::StartsWith(dir / "xdg/musicfs/config.toml" + ": ok (0 origin(s)"));
+  auto missing = run_ctl({"config", "check"}, 30s, {{"XDG_CONFIG_HOME", dir / "elsewhere"}});
+  CHECK(missing.exit_code == 2);
+  CHECK_THAT(missing.err, Catch::Contains("cannot read config file " + (dir / "elsewhere/musicfs/config.toml")));
+}
