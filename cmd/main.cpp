@@ -5,7 +5,7 @@
 
 #include "command.h"
 #include "client_reply_fields.h"
-#include "usage_error.h"
+#include "output_usage_error.h"
 
 using namespace musicfs::cli;
 

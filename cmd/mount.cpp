@@ -1,7 +1,7 @@
 // musicfsctl mount [-c FILE] [-o OPTIONS] [MOUNTPOINT]
 // Checks the config, starts the daemon if none answers, asks it to mount, and returns
 // once the mount serves requests. Without -c it mounts the default config file
-// (default_config_path); the `musicfs` mount helper (mount_helper_main.cpp) runs this
+// (default_config_path); the `musicfs` mount helper (mount_helper/main.cpp) runs this
 // for mount(8).
 #include <sys/stat.h>
 
@@ -13,7 +13,7 @@
 #include "command.h"
 #include "config/config.h"
 #include "config/config_parser.h"
-#include "mount_options.h"
+#include "client_mount_options.h"
 #include "output.h"
 #include "protocol/path_encoding.h"
 

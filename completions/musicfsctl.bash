@@ -37,6 +37,7 @@ _musicfsctl()
     local cur prev words cword split
     _init_completion -s || return
 
+    # Not offered: cli-spec (hidden; the docs tests read it) and debug-fault (test builds).
     local subcommands="mount unmount status events route-explain health origins cache config metrics daemon"
     local globals="--socket --json --timeout --log-level --version --help"
     local event_kinds="origin_added origin_removed origin_disabled origin_healthy

@@ -1,4 +1,4 @@
-#include "usage_error.h"
+#include "output_usage_error.h"
 
 #include <cctype>
 #include <iostream>

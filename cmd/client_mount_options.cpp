@@ -1,4 +1,4 @@
-#include "mount_options.h"
+#include "client_mount_options.h"
 
 #include <algorithm>
 #include <array>
