@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/hung_origin.h"
 #include "support/test_env.h"
 #include "support/test_io.h"
 
@@ -226,6 +227,36 @@ TEST_CASE("metrics: a scrape answers while a read is blocked on a hung origin", 
   const std::string text = metrics_text(f);
   CHECK(sample(text, "musicfs_up") == 1.0);
   CHECK(sample(text, "musicfs_origin_read_bytes_total", origin_labels(mount_label(f), "a")) == 0.0);
+}
+
+TEST_CASE("metrics: a scrape answers while a probe and a read block in a real hung FUSE origin", "[metrics][hung]") {
+  require_fuse();
+  require_root();
+  Fixture f({{"hung", 1}}, "[health]\ncheck_interval_secs = 1\nread_timeout_ms = 3000\ntimeout_ms = 1000\n");
+  // The origin directory is a hangfs mount: "block" makes every call on it wait in the
+  // kernel, as on a dead NFS server.
+  HungOrigin hung(f.dir() / "hung-source", f.origin_dir("hung"));
+  write_file(hung.source() + "/x.bin", random_bytes(4096, 29));
+  f.mount();
+  REQUIRE(wait_until([&] { return path_exists(f.in_mount("x.bin")); }, 10s));
+  hung.block();
+
+  // The reader is another process, its read blocked on the hung origin meanwhile.
+  TimedCall rx;
+  std::thread reader([&] { rx = timed_syscall("read", f.in_mount("x.bin"), 4096); });
+  struct Join {
+    std::thread& t;
+    ~Join() { t.join(); }
+  } join{reader};
+  // A probe has hung (and timed out) once the origin is no longer healthy: from then
+  // on at least one call of the daemon's sits blocked in the kernel on hangfs.
+  REQUIRE(wait_until([&] { return status_of(f, "hung") != "healthy"; }, 15s));
+  auto r = f.daemon().ctl({"metrics"}, 20s);
+  INFO("metrics: exit " << r.exit_code << "\n" << r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(sample(r.out, "musicfs_up") == 1.0);
+  CHECK(sample(r.out, "musicfs_mounts") == 1.0);
+  hung.pass();
 }
 
 TEST_CASE("metrics: the textfile is written replaced atomically every interval and removed on unmount", "[metrics]") {
