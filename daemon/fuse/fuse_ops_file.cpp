@@ -55,8 +55,10 @@ void op_read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, struct fuse_fil
     fuse_reply_err(req, EINVAL);
     return;
   }
-  // The bytes are copied into this buffer once and written to the kernel from it.
-  std::vector<char> buf(size);
+  // One buffer per FUSE worker thread, grown to the largest request (1 MiB): the
+  // bytes are copied into it once and written to the kernel from it.
+  thread_local std::vector<char> buf;
+  if (buf.size() < size) buf.resize(size);
   auto r = fuse_ctx(req).federation->read(**handle_of(fi), static_cast<uint64_t>(off), std::span<char>(buf.data(), size));
   if (!r) {
     fuse_reply_err(req, to_errno(r.error()));
