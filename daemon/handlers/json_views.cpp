@@ -53,10 +53,17 @@ nlohmann::json mount_json(const Mount& m) {
 }
 
 nlohmann::json event_json(const Event& e) {
-  return {{"id", e.id},       {"time", ts(e.time)},     {"kind", e.kind},      {"mount", encode_path(e.mount)},
+  nlohmann::json j = {{"id", e.id},       {"time", ts(e.time)},     {"kind", e.kind},      {"mount", encode_path(e.mount)},
           {"origin", e.origin.empty() ? nlohmann::json(nullptr) : nlohmann::json(e.origin)},
           {"path", e.path.empty() ? nlohmann::json(nullptr) : encode_path(e.path)},
           {"message", e.message}};
+  if (e.count > 0) {
+    nlohmann::json names = nlohmann::json::array();
+    for (const auto& n : e.names) names.push_back(encode_path(n));
+    j["count"] = e.count;
+    j["names"] = std::move(names);
+  }
+  return j;
 }
 
 nlohmann::json decision_json(const RouteDecision& d) {

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <tuple>
+
 #include "origins/bounded_origin.h"
 #include "origins/origin_types.h"
 #include "util/time_util.h"
@@ -17,7 +19,11 @@ Federation::Federation(std::string mount_point, HealthConfig health, EventLog& e
       std::chrono::seconds(health_.check_interval_secs), std::chrono::milliseconds(health_.timeout_ms),
       [this] { return registry_.snapshot(); },
       [this](const OriginRuntimePtr& rt, const Status& s, uint32_t us) { on_probe(rt, s, us); });
+  path_events_ = std::make_unique<PathEventFeed>(mount_point_, events_, options_.on_dirs_changed, options_.path_events);
   IndexerHooks hooks;
+  hooks.on_tree_changed = [feed = path_events_.get()](const std::string& origin, const TreeChanges& changes) {
+    feed->add(origin, changes);
+  };
   hooks.invalidate = [this](const std::string& p) { invalidate(p); };
   hooks.on_file_changed = options_.on_file_changed;
   hooks.store = options_.index_store;
@@ -50,6 +56,8 @@ void Federation::stop() {
   prefetch_.stop();
   monitor_->stop();
   indexer_->stop();
+  // After the indexer, its only feeder: what it holds is emitted now.
+  path_events_->flush();
   // After the indexer: it may be starting a watcher right now.
   for (const auto& rt : *registry_.snapshot()) registry_.drop_watches(rt->config.id);
 }
@@ -223,7 +231,21 @@ Result<EntryAttr> Federation::getattr(const std::string& path) const {
     return root;
   }
   RouteDecision d = explain(path);
-  if (const RouteCandidate* s = d.selected()) return *s->attr;
+  if (const RouteCandidate* s = d.selected()) {
+    EntryAttr attr = *s->attr;
+    // A merged directory changed when any of its origins' copies did: it shows the
+    // newest mtime of them all, not only the serving origin's.
+    if (attr.type == EntryType::kDirectory) {
+      for (const auto& c : d.candidates) {
+        if (!c.has_file || !c.attr || c.attr->type != EntryType::kDirectory) continue;
+        if (std::tie(c.attr->mtime_sec, c.attr->mtime_nsec) > std::tie(attr.mtime_sec, attr.mtime_nsec)) {
+          attr.mtime_sec = c.attr->mtime_sec;
+          attr.mtime_nsec = c.attr->mtime_nsec;
+        }
+      }
+    }
+    return attr;
+  }
   if (path == "/") {
     EntryAttr root;
     root.type = EntryType::kDirectory;

@@ -18,6 +18,7 @@
 #include "federation/file_session.h"
 #include "federation/health_monitor.h"
 #include "federation/indexer.h"
+#include "federation/path_events.h"
 #include "federation/registry.h"
 #include "federation/retry_policy.h"
 #include "federation/router.h"
@@ -51,6 +52,10 @@ struct FederationOptions {
   // called on `origins disable`, whose index is kept for when it is enabled again,
   // nor for files that are new. Directory changes are not reported.
   std::function<void(const std::string& origin_id, const std::string& path)> on_file_changed;
+  // Told the directories that changed (coalesced, outermost only; see PathEventFeed),
+  // from the feed's thread: the notifiers.
+  std::function<void(const std::vector<std::string>& dirs)> on_dirs_changed;
+  PathEventFeed::Options path_events;
 };
 
 class Federation {
@@ -145,6 +150,8 @@ class Federation {
   std::atomic<bool> all_unhealthy_episode_{false};
   std::atomic<bool> started_{false};
   std::atomic<bool> cancelled_{false};
+  // Path events of the index's changes; the indexer's thread feeds it.
+  std::unique_ptr<PathEventFeed> path_events_;
   std::unique_ptr<Indexer> indexer_;  // its thread uses everything above
   // Background chunk fetches for sequential readers (read_path.cpp); its jobs use
   // everything above, and stop() waits for them.

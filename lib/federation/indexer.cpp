@@ -350,7 +350,8 @@ void Indexer::persist_locked(const OriginRuntimePtr& rt, const TreeChanges& chan
   hooks_.store->save_changes(rt->config.id, std::move(deltas));
 }
 
-void Indexer::publish(const OriginRuntimePtr& rt, const TreeChanges& changes) {
+void Indexer::publish(const OriginRuntimePtr& rt, const TreeChanges& changes, bool report) {
+  if (report && hooks_.on_tree_changed && !changes.empty()) hooks_.on_tree_changed(rt->config.id, changes);
   std::string last_parent;
   for (const auto& c : changes) {
     if (hooks_.invalidate) {
@@ -379,6 +380,9 @@ void Indexer::list_all(const OriginRuntimePtr& rt) {
     known_files = tree_.file_count(rt->slot);
     tree_.begin_listing(rt->slot);
   }
+  // A first listing adds the whole origin: that is one origin_added event, not a path
+  // event for every directory of a library.
+  const bool report = known_files > 0;
   std::vector<ListedEntry> batch;
   batch.reserve(kBatch);
   TreeChanges changes;
@@ -396,7 +400,7 @@ void Indexer::list_all(const OriginRuntimePtr& rt) {
         persist_locked(rt, changes);
       }
     }
-    if (!gone) publish(rt, changes);
+    if (!gone) publish(rt, changes, report);
     counts.add(changes);
     changes.clear();
     batch.clear();
@@ -446,7 +450,7 @@ void Indexer::list_all(const OriginRuntimePtr& rt) {
     persist_locked(rt, changes);
     if (hooks_.store) hooks_.store->mark_complete(id, root);
   }
-  publish(rt, changes);
+  publish(rt, changes, report);
   counts.add(changes);
   changes.clear();
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - started).count();
@@ -465,10 +469,21 @@ void Indexer::refresh(const OriginRuntimePtr& rt, const std::string& path) {
     if (!listed) spdlog::debug("origin {}: listing {} failed: {}", rt->config.id, path, listed.error().message);
   }
   if (!attr && attr.error().code != ErrorCode::kNotFound) return;  // the health monitor deals with that
+  // A name that came or went changed its directory's mtime at the origin: the merged
+  // directory shows the newest of its origins' (a scanner that skips folders whose
+  // mtime did not move must see this one move).
+  const std::string parent(split_parent(path).first);
+  std::optional<EntryAttr> parent_attr;
+  if (parent != "/" && parent != path) {
+    if (auto p = rt->origin->stat(parent, SteadyClock::now() + stat_timeout_); p && p->type == EntryType::kDirectory) {
+      parent_attr = *p;
+    }
+  }
   TreeChanges changes;
   {
     std::lock_guard lock(membership_mu_);
     if (!still_registered(rt)) return;
+    if (parent_attr) tree_.upsert(rt->slot, parent, *parent_attr, &changes);
     if (attr) {
       tree_.upsert(rt->slot, path, *attr, &changes);
       for (const auto& e : below) tree_.upsert(rt->slot, e.path, e.attr, &changes);
@@ -477,7 +492,7 @@ void Indexer::refresh(const OriginRuntimePtr& rt, const std::string& path) {
     }
     persist_locked(rt, changes);
   }
-  publish(rt, changes);
+  publish(rt, changes, true);
 }
 
 }  // namespace musicfs

@@ -40,6 +40,10 @@ namespace musicfs {
 struct IndexerHooks {
   std::function<void(const std::string& path)> invalidate;
   std::function<void(const std::string& origin_id, const std::string& path)> on_file_changed;
+  // Every change a watcher notice or a listing made to the tree (path events, see
+  // PathEventFeed); not the load of a persisted index, nor the first listing of an
+  // origin that had no index yet (its arrival is the origin_added event).
+  std::function<void(const std::string& origin_id, const TreeChanges& changes)> on_tree_changed;
   std::shared_ptr<IndexStore> store;  // may be null: nothing persisted
 };
 
@@ -110,8 +114,9 @@ class Indexer {
   // Call with membership_mu_ held and the origin still registered: persists changes
   // in the order they were made (ordered before a later forget of the origin).
   void persist_locked(const OriginRuntimePtr& rt, const TreeChanges& changes);
-  // Kernel invalidation and on_file_changed; outside every lock.
-  void publish(const OriginRuntimePtr& rt, const TreeChanges& changes);
+  // Kernel invalidation, on_file_changed and (when `report`) on_tree_changed;
+  // outside every lock.
+  void publish(const OriginRuntimePtr& rt, const TreeChanges& changes, bool report);
   bool still_registered(const OriginRuntimePtr& rt) const;
   bool idle_locked() const;
 

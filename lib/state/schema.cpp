@@ -78,6 +78,12 @@ const std::vector<std::string>& schema_migrations() {
       R"sql(
         ALTER TABLE mounts ADD COLUMN allow_other INTEGER NOT NULL DEFAULT 0;
       )sql",
+      // 3 -> 4: coalesced path events stand for several entries of one directory:
+      // how many, and some of their names ('/'-separated: a name never holds one).
+      R"sql(
+        ALTER TABLE events ADD COLUMN count INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE events ADD COLUMN names TEXT NOT NULL DEFAULT '';
+      )sql",
   };
   return steps;
 }

@@ -15,6 +15,28 @@ HealthStatus status_from(const std::string& s) {
   return HealthStatus::kUnknown;
 }
 
+// Event names in one column: '/' never occurs in an entry name.
+std::string join_names(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) {
+    if (!out.empty()) out += '/';
+    out += n;
+  }
+  return out;
+}
+
+std::vector<std::string> split_names(const std::string& joined) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < joined.size()) {
+    size_t j = joined.find('/', i);
+    if (j == std::string::npos) j = joined.size();
+    out.push_back(joined.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
 Status migrate(SqliteDb& db) {
   auto version = db.query_int("PRAGMA user_version");
   if (!version) return version.take_error();
@@ -111,10 +133,12 @@ void StateStore::flush() {
 
 void StateStore::record_event(const Event& e) {
   enqueue([e](SqliteDb& db) {
-    auto st = db.prepare("INSERT OR REPLACE INTO events(id, time, kind, mount, origin, path, message) VALUES(?,?,?,?,?,?,?)");
+    auto st = db.prepare(
+        "INSERT OR REPLACE INTO events(id, time, kind, mount, origin, path, message, count, names)"
+        " VALUES(?,?,?,?,?,?,?,?,?)");
     if (!st) return;
     (void)st->bind(1, e.id).bind(2, e.time).bind(3, e.kind).bind(4, e.mount).bind(5, e.origin).bind(6, e.path)
-        .bind(7, e.message).run();
+        .bind(7, e.message).bind(8, e.count).bind(9, join_names(e.names)).run();
   });
 }
 
@@ -293,7 +317,7 @@ Result<std::vector<HealthCheckRow>> StateStore::health_checks(double since, cons
 Result<std::vector<Event>> StateStore::events(int64_t since, const std::string& kind, int64_t after_id) {
   std::lock_guard lock(reader_mu_);
   auto st = reader_db_.prepare(
-      "SELECT id, time, kind, mount, origin, path, message FROM events"
+      "SELECT id, time, kind, mount, origin, path, message, count, names FROM events"
       " WHERE time >= ? AND id > ? AND (? = '' OR kind = ?) ORDER BY id");
   if (!st) return st.take_error();
   st->bind(1, since).bind(2, after_id).bind(3, kind).bind(4, kind);
@@ -303,7 +327,7 @@ Result<std::vector<Event>> StateStore::events(int64_t since, const std::string& 
     if (!row) return row.take_error();
     if (!*row) break;
     out.push_back({st->int_at(0), st->int_at(1), st->text_at(2), st->text_at(3), st->text_at(4), st->text_at(5),
-                   st->text_at(6)});
+                   st->text_at(6), st->int_at(7), split_names(st->text_at(8))});
   }
   return out;
 }

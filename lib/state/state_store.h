@@ -32,7 +32,7 @@
 
 namespace musicfs {
 
-constexpr int kSchemaVersion = 3;
+constexpr int kSchemaVersion = 4;
 
 struct RuntimeOriginRow {
   std::string mount;
