@@ -10,6 +10,7 @@
 #include "config/config.h"
 #include "federation/federation.h"
 #include "fuse/fuse_host.h"
+#include "notify/notifier_runner.h"
 #include "state/state_store.h"
 
 namespace musicfs {
@@ -23,6 +24,9 @@ struct Mount {
   int64_t mounted_at = 0;
   std::shared_ptr<KernelInvalidator> invalidator;
   std::shared_ptr<ContentCache> cache;  // null in passthrough mode; may be shared
+  // Its [[notify]] tables at work; fed by the federation's path events, so it
+  // outlives the federation (declared before it).
+  std::shared_ptr<NotifierSet> notifiers;
   std::unique_ptr<Federation> federation;
   std::unique_ptr<FuseHost> fuse;  // destroyed before federation (it points into it)
 

@@ -28,6 +28,19 @@ struct OriginConfig {
   bool bool_setting(const std::string& key, bool fallback) const;
 };
 
+// One [[notify]] table: a notifier told which directories of the mount changed
+// (lib/notify/; the per-type keys are declared by each notifier type there).
+struct NotifyConfig {
+  std::string type;  // "exec", "mpd"
+  int64_t debounce_ms = 2000;
+  std::map<std::string, SettingValue> settings;
+  std::vector<std::string> command;  // exec: the program and its arguments
+  int source_line = 0;
+
+  std::string string_setting(const std::string& key, const std::string& fallback = {}) const;
+  int64_t int_setting(const std::string& key, int64_t fallback) const;
+};
+
 struct CacheConfig {
   int64_t metadata_cache_mb = 100;
   double content_cache_gb = 10;  // 0: passthrough, nothing cached
@@ -75,6 +88,7 @@ struct Config {
   CacheConfig cache;
   HealthConfig health;
   MetricsConfig metrics;
+  std::vector<NotifyConfig> notify;
 
   const OriginConfig* find_origin(const std::string& id) const;
 };

@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 #include <toml++/toml.h>
 
+#include "notify/notifier.h"
 #include "origins/origin_types.h"
 #include "util/suggest.h"
 #include "util/unique_fd.h"
@@ -355,10 +356,88 @@ void parse_origins(const toml::node& n, Config& c, const Located& loc) {
   }
 }
 
+std::string comma_list(const std::vector<std::string>& names) {
+  std::string list;
+  for (const auto& s : names) list += (list.empty() ? "" : ", ") + s;
+  return list;
+}
+
+// One [[notify]] table; returned only when it has no problem.
+std::optional<NotifyConfig> parse_notifier(const toml::table& t, const std::string& prefix, const Located& loc) {
+  const size_t problems_before = loc.problems().size();
+  NotifyConfig nc;
+  nc.source_line = static_cast<int>(t.source().begin.line);
+  const NotifierTypeInfo* info = nullptr;
+  const toml::node* tn = t.get("type");
+  if (tn == nullptr) {
+    (void)loc.at(&t, prefix + "type", "missing (one of: " + comma_list(notifier_type_names()) + ")");
+  } else if (!tn->is_string()) {
+    (void)loc.at(tn, prefix + "type", "expected a string");
+  } else {
+    nc.type = **tn->as_string();
+    info = find_notifier_type(nc.type);
+    if (info == nullptr) {
+      (void)loc.at(tn, prefix + "type",
+                   "unknown notifier type '" + nc.type + "' (one of: " + comma_list(notifier_type_names()) + ")");
+    }
+  }
+  keep(get_int(t, "debounce_ms", prefix, 0, 3'600'000, nc.debounce_ms, loc), nc.debounce_ms);
+  if (info == nullptr) return std::nullopt;
+  std::vector<std::string> allowed = {"type", "debounce_ms"};
+  if (info->takes_command) allowed.push_back("command");
+  for (const auto& spec : info->settings) allowed.push_back(spec.key);
+  reject_unknown_keys(t, allowed, prefix, loc);
+  for (const auto& spec : info->settings) {
+    const toml::node* n = t.get(spec.key);
+    if (n == nullptr) {
+      if (spec.required) (void)loc.at(&t, prefix + spec.key, "missing (required for type '" + nc.type + "': " + spec.help + ")");
+      continue;
+    }
+    if (auto v = read_setting(*n, spec, prefix, loc)) nc.settings[spec.key] = std::move(*v);
+  }
+  if (info->takes_command) {
+    const toml::node* n = t.get("command");
+    const toml::array* arr = n != nullptr ? n->as_array() : nullptr;
+    if (n == nullptr) {
+      (void)loc.at(&t, prefix + "command", "missing (an array: the program, then its arguments)");
+    } else if (arr == nullptr || arr->empty()) {
+      (void)loc.at(n, prefix + "command", "expected a non-empty array of strings");
+    } else {
+      for (const auto& e : *arr) {
+        if (!e.is_string() || (*e.as_string())->empty()) {
+          (void)loc.at(&e, prefix + "command", "expected a non-empty array of strings");
+          nc.command.clear();
+          break;
+        }
+        nc.command.push_back(**e.as_string());
+      }
+    }
+  }
+  if (loc.problems().size() == problems_before && info->check) {
+    if (std::string why = info->check(nc); !why.empty()) (void)loc.at(&t, prefix.substr(0, prefix.size() - 1), why);
+  }
+  if (loc.problems().size() != problems_before) return std::nullopt;
+  return nc;
+}
+
+void parse_notifiers(const toml::node& n, Config& c, const Located& loc) {
+  const toml::array* arr = n.as_array();
+  if (arr == nullptr || (!arr->empty() && !arr->is_array_of_tables())) {
+    (void)loc.at(&n, "notify", "expected an array of tables ([[notify]])");
+    return;
+  }
+  size_t i = 0;
+  for (const auto& e : *arr) {
+    auto nc = parse_notifier(*e.as_table(), "notify[" + std::to_string(i++) + "].", loc);
+    if (nc) c.notify.push_back(std::move(*nc));
+  }
+}
+
 Config parse_root(const toml::table& root, const Located& loc) {
   Config c;
   c.source_path = loc.source();
-  reject_unknown_keys(root, {"mount_point", "cache_dir", "state_dir", "allow_other", "origins", "cache", "health", "metrics"},
+  reject_unknown_keys(root, {"mount_point", "cache_dir", "state_dir", "allow_other", "origins", "cache", "health", "metrics",
+                             "notify"},
                       "", loc);
   keep(get_string(root, "mount_point", "", loc, true), c.mount_point);
   if (const toml::node* n = root.get("mount_point")) c.mount_point_line = static_cast<int>(n->source().begin.line);
@@ -390,6 +469,7 @@ Config parse_root(const toml::table& root, const Located& loc) {
     }
   }
   if (const toml::node* n = root.get("origins")) parse_origins(*n, c, loc);
+  if (const toml::node* n = root.get("notify")) parse_notifiers(*n, c, loc);
   return c;
 }
 

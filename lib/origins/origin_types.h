@@ -7,21 +7,11 @@
 #include <vector>
 
 #include "config/config.h"
+#include "config/setting_spec.h"
 #include "origins/origin.h"
 #include "util/error.h"
 
 namespace musicfs {
-
-enum class SettingKind { kString, kAbsolutePath, kInteger, kBool };
-
-struct SettingSpec {
-  std::string key;
-  SettingKind kind = SettingKind::kString;
-  bool required = false;
-  std::string help;
-  int64_t min = 0, max = 0;  // for kInteger when max > min
-  bool secret = false;       // never printed or logged
-};
 
 struct OriginTypeInfo {
   std::string name;

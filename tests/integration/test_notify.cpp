@@ -1,0 +1,186 @@
+// Integration tests for notifiers ([[notify]]): a real daemon and FUSE mount over
+// local origins, changes made on an origin's directory, and the programs told about
+// them: an exec notifier's script that logs its arguments, and a real MPD with
+// auto_update off whose music_directory is the mount.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "support/mpd_server.h"
+#include "support/test_env.h"
+
+using namespace musicfs::test;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+// The runs of the logging script: one entry per run, its arguments in order.
+std::vector<std::vector<std::string>> runs(const std::string& log) {
+  std::vector<std::vector<std::string>> out;
+  if (!path_exists(log)) return out;
+  std::istringstream in(read_file(log));
+  for (std::string line; std::getline(in, line);) {
+    if (line == "run") {
+      out.emplace_back();
+    } else if (line.rfind("arg ", 0) == 0 && !out.empty()) {
+      out.back().push_back(line.substr(4));
+    }
+  }
+  return out;
+}
+
+// A script that appends "run" and one "arg X" line per argument to `log`. With
+// `fail_first`, its first run exits 3 (leaving a marker) and logs nothing.
+std::string logging_script(const TempDir& dir, const std::string& log, bool fail_first) {
+  const std::string script = dir / "notify.sh";
+  std::string body = "#!/bin/sh\n";
+  if (fail_first) {
+    body += "if [ ! -e '" + (dir / "failed-once") + "' ]; then : > '" + (dir / "failed-once") + "'; exit 3; fi\n";
+  }
+  body += "{ echo run; for a in \"$@\"; do echo \"arg $a\"; done; } >> '" + log + "'\n";
+  write_file(script, body);
+  return script;
+}
+
+std::string exec_notify_toml(const std::string& script, int debounce_ms) {
+  return "[[notify]]\ntype = \"exec\"\ncommand = [\"/bin/sh\", \"" + script + "\"]\ndebounce_ms = " +
+         std::to_string(debounce_ms) + "\n";
+}
+
+// Makes `files` in a staging directory beside the origins, then renames the album
+// into the origin at once, as a file manager's move does.
+void move_album_in(const TempDir& dir, const std::string& origin_dir, const std::string& album,
+                   const std::vector<std::string>& files) {
+  const std::string staging = dir / ("staging-" + album);
+  for (const auto& f : files) write_file(staging + "/" + f, "data of " + f);
+  fs::rename(staging, origin_dir + "/" + album);
+}
+
+int64_t total_count(const std::vector<nlohmann::json>& events, const std::string& path) {
+  int64_t n = 0;
+  for (const auto& e : events) {
+    if (e["path"] == path) n += e.value("count", int64_t{0});
+  }
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("exec notifier gets the changed directories as arguments") {
+  TempDir scratch;
+  const std::string log = scratch / "runs.log";
+  Fixture fx({{"a", 1}, {"b", 2}}, exec_notify_toml(logging_script(scratch, log, false), 100));
+  write_file(fx.origin_dir("a") + "/Old/01.flac", "old");
+  fx.mount();
+  REQUIRE(wait_until([&] { return path_exists(fx.in_mount("Old/01.flac")); }));
+
+  move_album_in(fx.dir(), fx.origin_dir("b"), "New Album", {"01 One.flac", "02 Two.flac"});
+  const bool told = wait_until([&] { return !runs(log).empty(); }, 15s);
+  INFO("daemon log:\n" << fx.daemon().log());
+  REQUIRE(told);
+  CHECK(runs(log).front() == std::vector<std::string>{"/New Album"});
+  REQUIRE(wait_until([&] { return !fx.events("notify_sent").empty(); }));
+  CHECK(fx.events("notify_sent").front()["message"].get<std::string>().find("exit status 0") != std::string::npos);
+
+  // The path events name the album's directory and its two new entries.
+  auto added = fx.events("path_added");
+  CHECK(total_count(added, "/New Album") == 3);  // the directory itself, then its two files
+  for (const auto& e : added) CHECK(e["origin"] == "b");
+
+  // A file removed: its directory again.
+  fs::remove(fx.origin_dir("a") + "/Old/01.flac");
+  REQUIRE(wait_until([&] { return runs(log).size() == 2; }, 15s));
+  CHECK(runs(log)[1] == std::vector<std::string>{"/Old"});
+  REQUIRE(wait_until([&] { return !fx.events("path_removed").empty(); }));
+  CHECK(fx.events("path_removed").front()["path"] == "/Old/01.flac");
+}
+
+TEST_CASE("a failing exec notifier is a notify_failed event and the next change is still delivered") {
+  TempDir scratch;
+  const std::string log = scratch / "runs.log";
+  Fixture fx({{"a", 1}}, exec_notify_toml(logging_script(scratch, log, true), 100));
+  fx.mount();
+
+  move_album_in(fx.dir(), fx.origin_dir("a"), "First", {"01.flac"});
+  const bool failed = wait_until([&] { return !fx.events("notify_failed").empty(); }, 15s);
+  INFO("daemon log:\n" << fx.daemon().log());
+  REQUIRE(failed);
+  const std::string why = fx.events("notify_failed").front()["message"];
+  CHECK(why.find("exit status 3") != std::string::npos);
+  CHECK(why.find("trying again") != std::string::npos);
+  // Retried: the failed batch arrives once the command works again.
+  REQUIRE(wait_until([&] { return runs(log).size() == 1; }, 15s));
+  CHECK(runs(log)[0] == std::vector<std::string>{"/First"});
+
+  move_album_in(fx.dir(), fx.origin_dir("a"), "Second", {"01.flac"});
+  REQUIRE(wait_until([&] { return runs(log).size() == 2; }, 15s));
+  CHECK(runs(log)[1] == std::vector<std::string>{"/Second"});
+  CHECK(fx.daemon().running());
+}
+
+TEST_CASE("500 files copied into one album are one exec run") {
+  TempDir scratch;
+  const std::string log = scratch / "runs.log";
+  Fixture fx({{"a", 1}}, exec_notify_toml(logging_script(scratch, log, false), 2000));
+  mkdirs(fx.origin_dir("a") + "/Big");
+  write_file(fx.origin_dir("a") + "/Big/00 existing.flac", "x");
+  fx.mount();
+  REQUIRE(wait_until([&] { return path_exists(fx.in_mount("Big/00 existing.flac")); }));
+
+  // One file at a time into a directory the origin already has, as cp does.
+  for (int i = 1; i <= 500; ++i) write_file(fx.origin_dir("a") + "/Big/" + std::to_string(i) + ".flac", "track");
+  const bool all = wait_until([&] { return total_count(fx.events("path_added"), "/Big") >= 500; }, 30s);
+  INFO("daemon log:\n" << fx.daemon().log());
+  REQUIRE(all);
+  REQUIRE(wait_until([&] { return !fx.events("notify_sent").empty(); }, 15s));
+  CHECK(runs(log).size() == 1);
+  CHECK(runs(log).front() == std::vector<std::string>{"/Big"});
+  // Coalesced: a handful of events for the 500 files, not one each.
+  CHECK(fx.events("path_added").size() < 20);
+}
+
+TEST_CASE("mpd notifier makes a track added on origin 2 into a new album appear in MPD without mpc update") {
+  for (const char* tool : {"sox", "metaflac"}) {
+    if (run_program({"sh", "-c", std::string("command -v ") + tool}).exit_code != 0) {
+      skip_test(std::string(tool) + " is not installed (scripts/install-deps.sh installs sox and flac)");
+    }
+  }
+  // The fixture picks the mount point, MPD's library; the notifier's config needs
+  // MPD's port: so the fixture, then MPD (on the still empty mount point), then the
+  // config. MPD is declared last, so it goes before the unmount.
+  auto fx = std::make_unique<Fixture>(std::vector<OriginSpec>{{"a", 1}, {"b", 2}});
+  auto mpd = std::make_unique<MpdServer>(fx->mount_point());
+  // MPD scans an empty library when it starts without a database; wait for that scan
+  // to end before mounting, so that nothing but the notifier can make it look again.
+  REQUIRE(mpd->mpc({"update", "--wait"}).exit_code == 0);
+  write_file(fx->origin_dir("a") + "/Old/Album/01.flac", "not audio; MPD skips it");
+  fx->write_config(fx->default_config() + "[[notify]]\ntype = \"mpd\"\nhost = \"127.0.0.1\"\nport = " +
+                   std::to_string(mpd->port()) + "\ndebounce_ms = 200\n");
+  fx->mount();
+
+  // A real FLAC with tags, made outside the origin and moved in whole.
+  const std::string staging = fx->dir() / "staging/Fresh Album";
+  mkdirs(staging);
+  const std::string track = staging + "/01 New.flac";
+  REQUIRE(run_program({"sox", "-n", "-r", "44100", "-c", "2", "-b", "16", track, "synth", "1", "sine", "440"}).exit_code == 0);
+  REQUIRE(run_program({"metaflac", "--set-tag=ARTIST=Tester", "--set-tag=ALBUM=Fresh Album", "--set-tag=TITLE=New",
+                       track})
+              .exit_code == 0);
+  fs::rename(staging, fx->origin_dir("b") + "/Fresh Album");
+
+  std::string listed;
+  const bool seen = wait_until(
+      [&] {
+        listed = mpd->mpc({"listall"}, 5s).out;
+        return listed.find("Fresh Album/01 New.flac") != std::string::npos;
+      },
+      15s);
+  INFO("mpc listall:\n" << listed << "\ndaemon log:\n" << fx->daemon().log() << "\nmpd log:\n" << mpd->log());
+  CHECK(seen);
+  CHECK(!fx->events("notify_sent").empty());
+  mpd.reset();  // MPD goes before the unmount
+}
