@@ -4,6 +4,8 @@
 // auto_update off whose music_directory is the mount.
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+
 #include <filesystem>
 #include <sstream>
 #include <string>
@@ -183,4 +185,74 @@ TEST_CASE("mpd notifier makes a track added on origin 2 into a new album appear 
   CHECK(seen);
   CHECK(!fx->events("notify_sent").empty());
   mpd.reset();  // MPD goes before the unmount
+}
+
+namespace {
+int64_t mtime_of(const std::string& path) {
+  struct stat st{};
+  if (::stat(path.c_str(), &st) != 0) return -1;
+  return st.st_mtim.tv_sec;
+}
+
+void set_mtime(const std::string& path, int64_t secs) {
+  REQUIRE(run_program({"touch", "-m", "-d", "@" + std::to_string(secs), path}).exit_code == 0);
+}
+
+std::string origin_state(const Fixture& fx, const std::string& id) {
+  auto o = fx.origin_status(id);
+  return o.is_object() ? o.value("status", std::string()) : std::string();
+}
+
+size_t occurrences(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t i = text.find(what); i != std::string::npos; i = text.find(what, i + 1)) ++n;
+  return n;
+}
+}  // namespace
+
+TEST_CASE("a merged directory has the newest mtime of its origins and moves when a file lands below it") {
+  Fixture fx({{"a", 1}, {"b", 2}});
+  write_file(fx.origin_dir("a") + "/Shared/1.flac", "one");
+  write_file(fx.origin_dir("b") + "/Shared/2.flac", "two");
+  set_mtime(fx.origin_dir("a") + "/Shared", 1'000'000'000);
+  set_mtime(fx.origin_dir("b") + "/Shared", 1'600'000'000);
+  fx.mount();
+  REQUIRE(wait_until([&] { return path_exists(fx.in_mount("Shared/2.flac")); }));
+  // Origin a serves the directory (priority 1), but b's copy changed last.
+  CHECK(mtime_of(fx.in_mount("Shared")) == 1'600'000'000);
+
+  write_file(fx.origin_dir("a") + "/Shared/3.flac", "three");
+  const int64_t now_at_a = mtime_of(fx.origin_dir("a") + "/Shared");
+  REQUIRE(now_at_a > 1'600'000'000);
+  CHECK(wait_until([&] { return mtime_of(fx.in_mount("Shared")) == now_at_a; }, 10s));
+}
+
+TEST_CASE("an origin going offline and coming back unchanged raises no path events") {
+  require_root();  // a tmpfs to pull away
+  Fixture fx({{"a", 1}, {"b", 2}}, "[health]\ncheck_interval_secs = 1\nhealthy_threshold = 1\n");
+  TmpfsMount tmp(fx.origin_dir("a"));
+  write_file(fx.origin_dir("a") + "/Album/01.flac", "one");
+  write_file(fx.origin_dir("a") + "/Album/02.flac", "two");
+  write_file(fx.origin_dir("b") + "/Other/01.flac", "other");
+  fx.mount();
+  REQUIRE(wait_until([&] { return origin_state(fx, "a") == "healthy" && origin_state(fx, "b") == "healthy"; }, 15s));
+  REQUIRE(wait_until([&] { return occurrences(fx.daemon().log(), "origin a: listed") >= 1; }, 15s));
+  // The same tree, mtimes and all, to bring back later in one step (a bind mount).
+  const std::string copy = fx.dir() / "copy-of-a";
+  REQUIRE(run_program({"cp", "-a", fx.origin_dir("a"), copy}).exit_code == 0);
+
+  tmp.unmount_lazy();
+  REQUIRE(wait_until([&] { return origin_state(fx, "a") == "unhealthy"; }, 15s));
+  CHECK(path_exists(fx.in_mount("Album/01.flac")));  // the tree did not shrink
+
+  REQUIRE(run_program({"mount", "--bind", copy, fx.origin_dir("a")}).exit_code == 0);
+  const bool back = wait_until([&] { return origin_state(fx, "a") == "healthy"; }, 15s);
+  INFO("daemon log:\n" << fx.daemon().log());
+  REQUIRE(back);
+  // Listed again on its return: the second listing found nothing to change.
+  REQUIRE(wait_until([&] { return occurrences(fx.daemon().log(), "origin a: listed") >= 2; }, 15s));
+  CHECK(fx.events("path_added").empty());
+  CHECK(fx.events("path_changed").empty());
+  CHECK(fx.events("path_removed").empty());
+  CHECK(!fx.events("origin_unhealthy").empty());
 }
