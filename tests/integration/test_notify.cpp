@@ -256,3 +256,61 @@ TEST_CASE("an origin going offline and coming back unchanged raises no path even
   CHECK(fx.events("path_removed").empty());
   CHECK(!fx.events("origin_unhealthy").empty());
 }
+
+TEST_CASE("mpd notifier over a Unix socket with a password_file updates MPD and never shows the password") {
+  for (const char* tool : {"sox", "metaflac"}) {
+    if (run_program({"sh", "-c", std::string("command -v ") + tool}).exit_code != 0) {
+      skip_test(std::string(tool) + " is not installed (scripts/install-deps.sh installs sox and flac)");
+    }
+  }
+  const std::string secret = "Sekrit-of-the-mpd-notifier";
+  Fixture fx({{"a", 1}, {"b", 2}});
+  MpdServer::Options o;
+  o.password = secret;
+  o.socket_path = fx.dir() / "mpd.sock";
+  const std::string pw_file = fx.dir() / "mpd.password";
+  write_file(pw_file, secret + "\n");
+  REQUIRE(::chmod(pw_file.c_str(), 0600) == 0);
+  write_file(fx.origin_dir("a") + "/Library/Old/readme.txt", "not music");
+  write_file(fx.origin_dir("a") + "/Elsewhere/readme.txt", "outside MPD's library");
+  mkdirs(fx.origin_dir("b") + "/Library");
+  fx.write_config(fx.default_config() + "[[notify]]\ntype = \"mpd\"\nsocket = \"" + o.socket_path +
+                  "\"\npassword_file = \"" + pw_file + "\"\nmusic_root = \"/Library\"\ndebounce_ms = 200\n" +
+                  // The same MPD without the password: refused, for update needs it.
+                  "[[notify]]\ntype = \"mpd\"\nsocket = \"" + o.socket_path + "\"\nmusic_root = \"/Library\"\n" +
+                  "debounce_ms = 200\n");
+  fx.mount();
+  REQUIRE(wait_until([&] { return path_exists(fx.in_mount("Library/Old/readme.txt")); }));
+  // MPD's library is the mount's /Library; its first scan ends before the change.
+  MpdServer mpd(fx.in_mount("Library"), o);
+  REQUIRE(mpd.mpc({"update", "--wait"}).exit_code == 0);
+
+  // A name that MPD's quoting must carry: a double quote and a backslash.
+  const std::string album = "Fresh \"Quoted\" \\ Album";
+  const std::string staging = fx.dir() / ("staging/" + album);
+  mkdirs(staging);
+  const std::string track = staging + "/01 New.flac";
+  REQUIRE(run_program({"sox", "-n", "-r", "44100", "-c", "2", "-b", "16", track, "synth", "1", "sine", "440"}).exit_code == 0);
+  REQUIRE(run_program({"metaflac", "--set-tag=TITLE=New", track}).exit_code == 0);
+  fs::rename(staging, fx.origin_dir("b") + "/Library/" + album);
+
+  std::string listed;
+  const bool seen = wait_until(
+      [&] {
+        listed = mpd.mpc({"listall"}, 5s).out;
+        return listed.find(album + "/01 New.flac") != std::string::npos;
+      },
+      15s);
+  INFO("mpc listall:\n" << listed << "\ndaemon log:\n" << fx.daemon().log() << "\nmpd log:\n" << mpd.log());
+  CHECK(seen);
+  REQUIRE(!fx.events("notify_sent").empty());
+  REQUIRE(wait_until([&] { return !fx.events("notify_failed").empty(); }));
+  const std::string refused = fx.events("notify_failed").front()["message"];
+  CHECK_THAT(refused, Catch::Contains("notify[1] mpd") && Catch::Contains("permission"));
+
+  // The password went to MPD only: not to the log, the events, status or config check.
+  CHECK(fx.daemon().log().find(secret) == std::string::npos);
+  CHECK(fx.daemon().ctl({"events", "--json"}).out.find(secret) == std::string::npos);
+  CHECK(fx.daemon().ctl({"status", "--json"}).out.find(secret) == std::string::npos);
+  CHECK(fx.daemon().ctl({"config", "check", fx.config_path()}).out.find(secret) == std::string::npos);
+}

@@ -18,7 +18,8 @@ std::string read_if_there(const std::string& path) { return path_exists(path) ? 
 
 }  // namespace
 
-MpdServer::MpdServer(const std::string& music_directory) {
+MpdServer::MpdServer(const std::string& music_directory, const Options& options)
+    : password_(options.password), socket_path_(options.socket_path.empty() ? dir_ / "socket" : options.socket_path) {
   if (::access(kMpd, X_OK) != 0) skip_test(std::string(kMpd) + " is not installed (Debian package mpd)");
   if (::access(kMpc, X_OK) != 0) skip_test(std::string(kMpc) + " is not installed (Debian package mpc)");
   port_ = free_loopback_port();
@@ -33,9 +34,14 @@ MpdServer::MpdServer(const std::string& music_directory) {
     << "log_file \"" << (dir_ / "mpd.log") << "\"\n"
     << "bind_to_address \"127.0.0.1\"\n"
     << "port \"" << port_ << "\"\n"
+    << "bind_to_address \"" << socket_path() << "\"\n"
     << "auto_update \"no\"\n"
     << "zeroconf_enabled \"no\"\n"
     << "audio_output {\n  type \"null\"\n  name \"null\"\n}\n";
+  if (!password_.empty()) {
+    c << "password \"" << password_ << "@read,add,control,admin\"\n"
+      << "default_permissions \"read\"\n";
+  }
   mkdirs(dir_ / "playlists");
   write_file(dir_ / "mpd.conf", c.str());
   pid_ = spawn_logged({kMpd, "--no-daemon", dir_ / "mpd.conf"}, dir_ / "stderr.log");
@@ -49,7 +55,8 @@ MpdServer::MpdServer(const std::string& music_directory) {
 MpdServer::~MpdServer() { stop(); }
 
 CommandResult MpdServer::mpc(const std::vector<std::string>& args, std::chrono::milliseconds timeout) const {
-  std::vector<std::string> argv = {kMpc, "--host", "127.0.0.1", "--port", std::to_string(port_)};
+  const std::string host = password_.empty() ? "127.0.0.1" : password_ + "@127.0.0.1";
+  std::vector<std::string> argv = {kMpc, "--host", host, "--port", std::to_string(port_)};
   argv.insert(argv.end(), args.begin(), args.end());
   return run_program(argv, timeout);
 }
