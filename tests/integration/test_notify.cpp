@@ -44,13 +44,27 @@ std::string logging_script(const TempDir& dir, const std::string& log, bool fail
     body += "if [ ! -e '" + (dir / "failed-once") + "' ]; then : > '" + (dir / "failed-once") + "'; exit 3; fi\n";
   }
   body += "{ echo run; for a in \"$@\"; do echo \"arg $a\"; done; } >> '" + log + "'\n";
+
   write_file(script, body);
   return script;
 }
 
+std::string toml_string(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+// Runs the script through `sh -c`, which first has ls list its own descriptors into
+// SCRIPT.fds: what the daemon passed on (the shell opened nothing yet), and the
+// directory ls reads, which takes the lowest free number: 3 unless one leaked.
 std::string exec_notify_toml(const std::string& script, int debounce_ms) {
-  return "[[notify]]\ntype = \"exec\"\ncommand = [\"/bin/sh\", \"" + script + "\"]\ndebounce_ms = " +
-         std::to_string(debounce_ms) + "\n";
+  const std::string first = "(exec ls /proc/self/fd > '" + script + ".fds'); exec /bin/sh '" + script + "' \"$@\"";
+  return "[[notify]]\ntype = \"exec\"\ncommand = [\"/bin/sh\", \"-c\", " + toml_string(first) +
+         ", \"notify\"]\ndebounce_ms = " + std::to_string(debounce_ms) + "\n";
 }
 
 // Makes `files` in a staging directory beside the origins, then renames the album
@@ -85,6 +99,8 @@ TEST_CASE("exec notifier gets the changed directories as arguments") {
   INFO("daemon log:\n" << fx.daemon().log());
   REQUIRE(told);
   CHECK(runs(log).front() == std::vector<std::string>{"/New Album"});
+  // Nothing of the daemon's leaked into the child: stdin, stdout, stderr only.
+  CHECK(read_file(scratch / "notify.sh.fds") == "0\n1\n2\n3\n");
   REQUIRE(wait_until([&] { return !fx.events("notify_sent").empty(); }));
   CHECK(fx.events("notify_sent").front()["message"].get<std::string>().find("exit status 0") != std::string::npos);
 
