@@ -6,6 +6,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <sstream>
 #include <string>
@@ -329,4 +330,32 @@ TEST_CASE("mpd notifier over a Unix socket with a password_file updates MPD and 
   CHECK(fx.daemon().ctl({"events", "--json"}).out.find(secret) == std::string::npos);
   CHECK(fx.daemon().ctl({"status", "--json"}).out.find(secret) == std::string::npos);
   CHECK(fx.daemon().ctl({"config", "check", fx.config_path()}).out.find(secret) == std::string::npos);
+}
+
+TEST_CASE("events --follow --json streams a coalesced path_added event with its count and names") {
+  Fixture fx({{"a", 1}});
+  fx.mount();
+  StreamingProcess follow(
+      {MUSICFSCTL_PATH, "--socket", fx.daemon().socket(), "--json", "events", "--follow", "--kind", "path_added"});
+  // An event recorded before the follower attached is in the backlog it prints first,
+  // so there is no race with its start.
+  write_file(fx.origin_dir("a") + "/first.flac", "x");
+  auto first = follow.read_line(15s);
+  INFO("follow stderr: " << follow.err() << "\ndaemon log:\n" << fx.daemon().log());
+  REQUIRE(first);
+  CHECK(nlohmann::json::parse(*first)["path"] == "/first.flac");
+
+  move_album_in(fx.dir(), fx.origin_dir("a"), "Album", {"01.flac", "02.flac", "03.flac"});
+  std::optional<nlohmann::json> burst;
+  while (!burst) {
+    auto line = follow.read_line(15s);
+    REQUIRE(line);
+    auto e = nlohmann::json::parse(*line);
+    if (e["path"] == "/Album" && e.value("count", 0) == 3) burst = e;
+  }
+  CHECK((*burst)["kind"] == "path_added");
+  CHECK((*burst)["origin"] == "a");
+  auto names = (*burst)["names"].get<std::vector<std::string>>();
+  std::sort(names.begin(), names.end());  // in the order the origin listed them
+  CHECK(names == std::vector<std::string>{"01.flac", "02.flac", "03.flac"});
 }
