@@ -146,7 +146,7 @@ void Indexer::push(Job job) {
 void Indexer::add_origin(const std::string& id, bool gated) {
   if (gated) gate_.hold(id);
   if (hooks_.store) push({JobKind::kLoad, id, {}, false});
-  push({JobKind::kInitial, id, {}, false});
+  push({JobKind::kInitial, id, {}, false, !gated});
 }
 
 void Indexer::origin_removed(const std::string& id) {
@@ -238,7 +238,7 @@ void Indexer::run(const Job& job) {
       break;
     case JobKind::kInitial:
       start_watch(rt);
-      list_all(rt);
+      list_all(rt, job.report_first_listing);
       // Listed or failed: either way readers stop waiting for this origin.
       gate_.release(job.origin);
       break;
@@ -370,7 +370,7 @@ void Indexer::publish(const OriginRuntimePtr& rt, const TreeChanges& changes, bo
   }
 }
 
-void Indexer::list_all(const OriginRuntimePtr& rt) {
+void Indexer::list_all(const OriginRuntimePtr& rt, bool report_first_listing) {
   const std::string& id = rt->config.id;
   auto started = SteadyClock::now();
   size_t known_files = 0;
@@ -380,9 +380,9 @@ void Indexer::list_all(const OriginRuntimePtr& rt) {
     known_files = tree_.file_count(rt->slot);
     tree_.begin_listing(rt->slot);
   }
-  // A first listing adds the whole origin: that is one origin_added event, not a path
-  // event for every directory of a library.
-  const bool report = known_files > 0;
+  // The first listing of an origin at a mount's cold start adds the whole library:
+  // that is the origin_added event, not a path event for every directory of it.
+  const bool report = known_files > 0 || report_first_listing;
   std::vector<ListedEntry> batch;
   batch.reserve(kBatch);
   TreeChanges changes;

@@ -42,7 +42,9 @@ struct IndexerHooks {
   std::function<void(const std::string& origin_id, const std::string& path)> on_file_changed;
   // Every change a watcher notice or a listing made to the tree (path events, see
   // PathEventFeed); not the load of a persisted index, nor the first listing of an
-  // origin that had no index yet (its arrival is the origin_added event).
+  // origin that had no index yet when the mount was set up (a mount's cold start:
+  // whoever reads the mount scans it whole anyway). An origin added to a running
+  // mount is reported like any other change.
   std::function<void(const std::string& origin_id, const TreeChanges& changes)> on_tree_changed;
   std::shared_ptr<IndexStore> store;  // may be null: nothing persisted
 };
@@ -83,6 +85,9 @@ class Indexer {
     std::string origin;
     std::string path;
     bool rewatch = false;
+    // kInitial of an origin added to a running mount: its files are new to the tree
+    // the programs reading the mount have seen, so its first listing is reported.
+    bool report_first_listing = false;
   };
   struct Poll {
     std::chrono::seconds interval{300};
@@ -109,7 +114,7 @@ class Indexer {
 
   void load(const OriginRuntimePtr& rt);
   void start_watch(const OriginRuntimePtr& rt);
-  void list_all(const OriginRuntimePtr& rt);
+  void list_all(const OriginRuntimePtr& rt, bool report_first_listing = false);
   void refresh(const OriginRuntimePtr& rt, const std::string& path);
   // Call with membership_mu_ held and the origin still registered: persists changes
   // in the order they were made (ordered before a later forget of the origin).

@@ -13,6 +13,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <fstream>
 #include <sstream>
 
@@ -23,29 +24,34 @@ namespace musicfs {
 
 namespace {
 
-int ms_left(SteadyClock::time_point deadline) {
+// Waits are cut into steps this long, so that a daemon that stops is not held up.
+constexpr int64_t kStepMs = 100;
+
+int step_ms(SteadyClock::time_point deadline) {
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now()).count();
-  return left <= 0 ? 0 : static_cast<int>(std::min<int64_t>(left, 60'000));
+  return left <= 0 ? 0 : static_cast<int>(std::min<int64_t>(left, kStepMs));
 }
 
-Status wait_fd(int fd, short events, SteadyClock::time_point deadline, const std::string& what) {
+Status wait_fd(int fd, short events, SteadyClock::time_point deadline, const std::atomic<bool>& cancelled,
+               const std::string& what) {
   for (;;) {
+    if (cancelled.load()) return make_error(ErrorCode::kUnavailable, what + ": the daemon is stopping");
     pollfd p{fd, events, 0};
-    int r = ::poll(&p, 1, ms_left(deadline));
+    int r = ::poll(&p, 1, step_ms(deadline));
     if (r > 0) return {};
-    if (r == 0) return make_error(ErrorCode::kTimedOut, what + ": timed out");
-    if (errno != EINTR) return Error::from_errno(errno, what);
+    if (r == 0 && SteadyClock::now() >= deadline) return make_error(ErrorCode::kTimedOut, what + ": timed out");
+    if (r < 0 && errno != EINTR) return Error::from_errno(errno, what);
   }
 }
 
 // Non-blocking connect bounded by the deadline.
 Result<UniqueFd> connect_to(const sockaddr* addr, socklen_t len, int family, SteadyClock::time_point deadline,
-                            const std::string& where) {
+                            const std::atomic<bool>& cancelled, const std::string& where) {
   UniqueFd fd(::socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!fd.valid()) return Error::from_errno(errno, "socket");
   if (::connect(fd.get(), addr, len) != 0) {
     if (errno != EINPROGRESS && errno != EAGAIN) return Error::from_errno(errno, "connect to " + where);
-    if (auto s = wait_fd(fd.get(), POLLOUT, deadline, "connect to " + where); !s) return s.error();
+    if (auto s = wait_fd(fd.get(), POLLOUT, deadline, cancelled, "connect to " + where); !s) return s.error();
     int err = 0;
     socklen_t el = sizeof err;
     ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &el);
@@ -68,7 +74,8 @@ std::optional<std::string> quoted(std::string_view s) {
 
 class MpdConnection {
  public:
-  MpdConnection(UniqueFd fd, SteadyClock::time_point deadline) : fd_(std::move(fd)), deadline_(deadline) {}
+  MpdConnection(UniqueFd fd, SteadyClock::time_point deadline, const std::atomic<bool>& cancelled)
+      : fd_(std::move(fd)), deadline_(deadline), cancelled_(cancelled) {}
 
   Status send(const std::string& line) {
     std::string data = line + "\n";
@@ -78,7 +85,7 @@ class MpdConnection {
       if (n > 0) {
         off += static_cast<size_t>(n);
       } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-        if (auto s = wait_fd(fd_.get(), POLLOUT, deadline_, "mpd: send"); !s) return s;
+        if (auto s = wait_fd(fd_.get(), POLLOUT, deadline_, cancelled_, "mpd: send"); !s) return s;
       } else {
         return Error::from_errno(errno, "mpd: send");
       }
@@ -101,7 +108,7 @@ class MpdConnection {
       } else if (n == 0) {
         return make_error(ErrorCode::kUnavailable, "mpd closed the connection");
       } else if (errno == EAGAIN || errno == EINTR) {
-        if (auto s = wait_fd(fd_.get(), POLLIN, deadline_, "mpd: reply"); !s) return s.error();
+        if (auto s = wait_fd(fd_.get(), POLLIN, deadline_, cancelled_, "mpd: reply"); !s) return s.error();
       } else {
         return Error::from_errno(errno, "mpd: receive");
       }
@@ -123,6 +130,7 @@ class MpdConnection {
  private:
   UniqueFd fd_;
   SteadyClock::time_point deadline_;
+  const std::atomic<bool>& cancelled_;
   std::string buf_;
 };
 
@@ -134,6 +142,8 @@ class MpdNotifier : public Notifier {
         port_(c.int_setting("port", 6600)),
         password_file_(c.string_setting("password_file")),
         music_root_(c.string_setting("music_root", "/")) {}
+
+  void cancel() override { cancelled_.store(true); }
 
   std::string describe() const override {
     return "mpd " + (socket_.empty() ? host_ + ":" + std::to_string(port_) : socket_);
@@ -150,7 +160,7 @@ class MpdNotifier : public Notifier {
     }
     auto fd = connect(deadline);
     if (!fd) return fd.error();
-    MpdConnection mpd(std::move(*fd), deadline);
+    MpdConnection mpd(std::move(*fd), deadline, cancelled_);
     auto greeting = mpd.line();
     if (!greeting) return greeting.error();
     if (greeting->rfind("OK MPD ", 0) != 0) return make_error(ErrorCode::kProtocol, "not an MPD server: " + *greeting);
@@ -207,7 +217,7 @@ class MpdNotifier : public Notifier {
       a.sun_family = AF_UNIX;
       if (socket_.size() >= sizeof a.sun_path) return make_error(ErrorCode::kConfig, "socket path too long: " + socket_);
       std::copy(socket_.begin(), socket_.end(), a.sun_path);
-      return connect_to(reinterpret_cast<sockaddr*>(&a), sizeof a, AF_UNIX, deadline, socket_);
+      return connect_to(reinterpret_cast<sockaddr*>(&a), sizeof a, AF_UNIX, deadline, cancelled_, socket_);
     }
     addrinfo hints{};
     hints.ai_socktype = SOCK_STREAM;
@@ -218,7 +228,7 @@ class MpdNotifier : public Notifier {
     }
     Result<UniqueFd> out = make_error(ErrorCode::kUnavailable, "no address for " + where);
     for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
-      out = connect_to(ai->ai_addr, ai->ai_addrlen, ai->ai_family, deadline, where);
+      out = connect_to(ai->ai_addr, ai->ai_addrlen, ai->ai_family, deadline, cancelled_, where);
       if (out) break;
     }
     ::freeaddrinfo(res);
@@ -230,6 +240,7 @@ class MpdNotifier : public Notifier {
   const int64_t port_;
   const std::string password_file_;
   const std::string music_root_;
+  std::atomic<bool> cancelled_{false};
 };
 
 }  // namespace
