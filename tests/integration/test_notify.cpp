@@ -118,6 +118,25 @@ TEST_CASE("exec notifier gets the changed directories as arguments") {
   CHECK(fx.events("path_removed").front()["path"] == "/Old/01.flac");
 }
 
+TEST_CASE("an origin added to a running mount is reported and the mount's first index is not") {
+  TempDir scratch;
+  const std::string log = scratch / "runs.log";
+  Fixture fx({{"a", 1}}, exec_notify_toml(logging_script(scratch, log, false), 100));
+  write_file(fx.origin_dir("a") + "/Known/01.flac", "known");
+  fx.mount();
+  REQUIRE(wait_until([&] { return path_exists(fx.in_mount("Known/01.flac")); }));
+
+  const std::string later = fx.dir() / "later";
+  write_file(later + "/Arrived/01.flac", "new");
+  auto add = fx.daemon().ctl({"origins", "add", "later", "--type", "local", "--priority", "2", "--path", later});
+  INFO("origins add: " << add.err << "\ndaemon log:\n" << fx.daemon().log());
+  REQUIRE(add.exit_code == 0);
+  REQUIRE(wait_until([&] { return !runs(log).empty(); }, 15s));
+  // Only what the new origin brought: the mount's own first listing told nobody.
+  CHECK(runs(log) == std::vector<std::vector<std::string>>{{"/Arrived"}});
+  for (const auto& e : fx.events("path_added")) CHECK(e["origin"] == "later");
+}
+
 TEST_CASE("a failing exec notifier is a notify_failed event and the next change is still delivered") {
   TempDir scratch;
   const std::string log = scratch / "runs.log";
