@@ -2,7 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include <tuple>
+#include <algorithm>
+#include <utility>
 
 #include "origins/bounded_origin.h"
 #include "origins/origin_types.h"
@@ -233,16 +234,19 @@ Result<EntryAttr> Federation::getattr(const std::string& path) const {
   RouteDecision d = explain(path);
   if (const RouteCandidate* s = d.selected()) {
     EntryAttr attr = *s->attr;
-    // A merged directory changed when any of its origins' copies did: it shows the
-    // newest mtime of them all, not only the serving origin's.
+    // A merged directory changed when any of its origins' copies did, or anything in
+    // it (a re-tagged track moves its file's mtime, not its folder's): it shows the
+    // newest mtime of all those, so a scanner that skips folders whose mtime did not
+    // move still looks into this one.
     if (attr.type == EntryType::kDirectory) {
+      auto newest = std::make_pair(attr.mtime_sec, attr.mtime_nsec);
       for (const auto& c : d.candidates) {
         if (!c.has_file || !c.attr || c.attr->type != EntryType::kDirectory) continue;
-        if (std::tie(c.attr->mtime_sec, c.attr->mtime_nsec) > std::tie(attr.mtime_sec, attr.mtime_nsec)) {
-          attr.mtime_sec = c.attr->mtime_sec;
-          attr.mtime_nsec = c.attr->mtime_nsec;
-        }
+        newest = std::max(newest, std::make_pair(c.attr->mtime_sec, c.attr->mtime_nsec));
       }
+      if (auto below = tree_.newest_child_mtime(path)) newest = std::max(newest, *below);
+      attr.mtime_sec = newest.first;
+      attr.mtime_nsec = newest.second;
     }
     return attr;
   }

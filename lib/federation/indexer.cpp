@@ -356,14 +356,13 @@ void Indexer::publish(const OriginRuntimePtr& rt, const TreeChanges& changes, bo
   for (const auto& c : changes) {
     if (hooks_.invalidate) {
       hooks_.invalidate(c.path);
-      // A name that came or went changes its directory's listing. Listings arrive a
+      // A name that came or went changes its directory's listing, and any change
+      // its mtime (the merged directory shows the newest in it). Listings arrive a
       // directory at a time, so skipping repeats of the last parent is enough.
-      if (c.kind != TreeChange::Kind::kChanged) {
-        std::string parent(split_parent(c.path).first);
-        if (parent != last_parent) {
-          hooks_.invalidate(parent);
-          last_parent = std::move(parent);
-        }
+      std::string parent(split_parent(c.path).first);
+      if (parent != last_parent && parent != c.path) {
+        hooks_.invalidate(parent);
+        last_parent = std::move(parent);
       }
     }
     if (hooks_.on_file_changed && stales_content(c)) hooks_.on_file_changed(rt->config.id, c.path);

@@ -459,6 +459,22 @@ std::optional<std::vector<DirEntryView>> VirtualTree::list_dir(std::string_view 
   return out;
 }
 
+std::optional<std::pair<int64_t, uint32_t>> VirtualTree::newest_child_mtime(std::string_view dir) const {
+  std::shared_lock lock(mu_);
+  const Node* n = find(dir);
+  std::optional<std::pair<int64_t, uint32_t>> newest;
+  if (n == nullptr) return newest;
+  for (uint32_t i = 0; i < n->nkids; ++i) {
+    const Node* kid = n->kids[i];
+    for (size_t j = 0; j < kid->nreplicas; ++j) {
+      const PackedAttr& a = kid->replica_at(j);
+      std::pair<int64_t, uint32_t> m{a.mtime_sec, a.mtime_nsec};
+      if (!newest || m > *newest) newest = m;
+    }
+  }
+  return newest;
+}
+
 std::vector<OriginSlot> VirtualTree::contributors(std::string_view dir) const {
   std::shared_lock lock(mu_);
   const Node* n = find(dir);

@@ -85,6 +85,9 @@ class VirtualTree {
   std::vector<Replica> replicas(std::string_view path) const;
   // Children of a directory with the type each child has at its first replica.
   std::optional<std::vector<DirEntryView>> list_dir(std::string_view path) const;
+  // The newest mtime of any replica of any entry directly below `dir` (nullopt when
+  // it has none): a merged directory changed when something in it did.
+  std::optional<std::pair<int64_t, uint32_t>> newest_child_mtime(std::string_view dir) const;
   // Which slots hold at least one entry directly below a directory.
   std::vector<OriginSlot> contributors(std::string_view dir) const;
   // Number of non-directory entries the slot holds.

@@ -246,10 +246,12 @@ size_t occurrences(const std::string& text, const std::string& what) {
 }
 }  // namespace
 
-TEST_CASE("a merged directory has the newest mtime of its origins and moves when a file lands below it") {
+TEST_CASE("a merged directory has the newest mtime of its origins and moves when a file below it changes") {
   Fixture fx({{"a", 1}, {"b", 2}});
   write_file(fx.origin_dir("a") + "/Shared/1.flac", "one");
   write_file(fx.origin_dir("b") + "/Shared/2.flac", "two");
+  set_mtime(fx.origin_dir("a") + "/Shared/1.flac", 900'000'000);
+  set_mtime(fx.origin_dir("b") + "/Shared/2.flac", 900'000'000);
   set_mtime(fx.origin_dir("a") + "/Shared", 1'000'000'000);
   set_mtime(fx.origin_dir("b") + "/Shared", 1'600'000'000);
   fx.mount();
@@ -261,6 +263,17 @@ TEST_CASE("a merged directory has the newest mtime of its origins and moves when
   const int64_t now_at_a = mtime_of(fx.origin_dir("a") + "/Shared");
   REQUIRE(now_at_a > 1'600'000'000);
   CHECK(wait_until([&] { return mtime_of(fx.in_mount("Shared")) == now_at_a; }, 10s));
+
+  // A re-tag moves the file's mtime, not its folder's: the merged folder moves too.
+  const int64_t retagged = now_at_a + 1000;
+  set_mtime(fx.origin_dir("b") + "/Shared/2.flac", retagged);
+  CHECK(wait_until([&] { return mtime_of(fx.in_mount("Shared")) == retagged; }, 10s));
+  CHECK(wait_until([&] {
+    for (const auto& e : fx.events("path_changed")) {
+      if (e["path"] == "/Shared/2.flac" && e["origin"] == "b") return true;
+    }
+    return false;
+  }));
 }
 
 TEST_CASE("an origin going offline and coming back unchanged raises no path events") {

@@ -213,3 +213,18 @@ TEST_CASE("VirtualTree: for_each visits every path of one slot", "[tree]") {
   std::sort(seen.begin(), seen.end());
   CHECK(seen == Names{"/a", "/a/1.flac"});
 }
+
+TEST_CASE("newest_child_mtime is the newest replica of any entry directly below a directory", "[index]") {
+  VirtualTree t;
+  t.upsert(0, "/Album/01.flac", file_attr(1, 100));
+  t.upsert(1, "/Album/01.flac", file_attr(1, 300));  // another origin's copy, newer
+  t.upsert(0, "/Album/02.flac", file_attr(1, 200));
+  t.upsert(0, "/Album/Disc 2/01.flac", file_attr(1, 900));  // deeper: not counted
+  auto a = dir_attr();
+  a.mtime_sec = 250;
+  t.upsert(0, "/Album/Disc 2", a);
+  CHECK(t.newest_child_mtime("/Album") == std::make_pair(int64_t{300}, uint32_t{0}));
+  CHECK(t.newest_child_mtime("/Album/Disc 2") == std::make_pair(int64_t{900}, uint32_t{0}));
+  CHECK_FALSE(t.newest_child_mtime("/Album/02.flac").has_value());
+  CHECK_FALSE(t.newest_child_mtime("/missing").has_value());
+}
