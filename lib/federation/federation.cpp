@@ -2,8 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
-#include <utility>
+#include <tuple>
 
 #include "origins/bounded_origin.h"
 #include "origins/origin_types.h"
@@ -234,19 +233,8 @@ Result<EntryAttr> Federation::getattr(const std::string& path) const {
   RouteDecision d = explain(path);
   if (const RouteCandidate* s = d.selected()) {
     EntryAttr attr = *s->attr;
-    // A merged directory changed when any of its origins' copies did, or anything in
-    // it (a re-tagged track moves its file's mtime, not its folder's): it shows the
-    // newest mtime of all those, so a scanner that skips folders whose mtime did not
-    // move still looks into this one.
     if (attr.type == EntryType::kDirectory) {
-      auto newest = std::make_pair(attr.mtime_sec, attr.mtime_nsec);
-      for (const auto& c : d.candidates) {
-        if (!c.has_file || !c.attr || c.attr->type != EntryType::kDirectory) continue;
-        newest = std::max(newest, std::make_pair(c.attr->mtime_sec, c.attr->mtime_nsec));
-      }
-      if (auto below = tree_.newest_child_mtime(path)) newest = std::max(newest, *below);
-      attr.mtime_sec = newest.first;
-      attr.mtime_nsec = newest.second;
+      if (auto m = tree_.merged_directory_mtime(path)) std::tie(attr.mtime_sec, attr.mtime_nsec) = *m;
     }
     return attr;
   }

@@ -459,20 +459,24 @@ std::optional<std::vector<DirEntryView>> VirtualTree::list_dir(std::string_view 
   return out;
 }
 
-std::optional<std::pair<int64_t, uint32_t>> VirtualTree::newest_child_mtime(std::string_view dir) const {
+std::pair<int64_t, uint32_t> VirtualTree::merged_directory_mtime_locked(const Node* node) {
+  std::pair<int64_t, uint32_t> newest{INT64_MIN, 0};
+  auto consider = [&](const Node* n) {
+    for (size_t j = 0; j < n->nreplicas; ++j) {
+      const PackedAttr& a = n->replica_at(j);
+      newest = std::max(newest, std::make_pair(a.mtime_sec, a.mtime_nsec));
+    }
+  };
+  consider(node);
+  for (uint32_t i = 0; i < node->nkids; ++i) consider(node->kids[i]);
+  return newest;
+}
+
+std::optional<std::pair<int64_t, uint32_t>> VirtualTree::merged_directory_mtime(std::string_view dir) const {
   std::shared_lock lock(mu_);
   const Node* n = find(dir);
-  std::optional<std::pair<int64_t, uint32_t>> newest;
-  if (n == nullptr) return newest;
-  for (uint32_t i = 0; i < n->nkids; ++i) {
-    const Node* kid = n->kids[i];
-    for (size_t j = 0; j < kid->nreplicas; ++j) {
-      const PackedAttr& a = kid->replica_at(j);
-      std::pair<int64_t, uint32_t> m{a.mtime_sec, a.mtime_nsec};
-      if (!newest || m > *newest) newest = m;
-    }
-  }
-  return newest;
+  if (n == nullptr || n->nreplicas == 0) return std::nullopt;
+  return merged_directory_mtime_locked(n);
 }
 
 std::vector<OriginSlot> VirtualTree::contributors(std::string_view dir) const {

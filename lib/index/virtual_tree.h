@@ -85,9 +85,12 @@ class VirtualTree {
   std::vector<Replica> replicas(std::string_view path) const;
   // Children of a directory with the type each child has at its first replica.
   std::optional<std::vector<DirEntryView>> list_dir(std::string_view path) const;
-  // The newest mtime of any replica of any entry directly below `dir` (nullopt when
-  // it has none): a merged directory changed when something in it did.
-  std::optional<std::pair<int64_t, uint32_t>> newest_child_mtime(std::string_view dir) const;
+  // The mtime a merged directory shows: the newest of every origin's copy of it and
+  // of every copy of every entry directly in it, for a directory changed when any of
+  // those did (a file added on origin 2, a track re-tagged in place), and a scanner
+  // that skips folders whose mtime did not move must look into it. nullopt when
+  // nobody holds `dir`. Every reply that gives a directory's attributes uses this.
+  std::optional<std::pair<int64_t, uint32_t>> merged_directory_mtime(std::string_view dir) const;
   // Which slots hold at least one entry directly below a directory.
   std::vector<OriginSlot> contributors(std::string_view dir) const;
   // Number of non-directory entries the slot holds.
@@ -125,6 +128,7 @@ class VirtualTree {
   void remove_below(OriginSlot slot, Node* node, std::string& path, TreeChanges* changes);
   void drop_replica(OriginSlot slot, Node* node, std::string_view path, TreeChanges* changes);
   void prune_up(Node* node);
+  static std::pair<int64_t, uint32_t> merged_directory_mtime_locked(const Node* node);
   void collect_stale(const Node* node, OriginSlot slot, uint32_t generation, std::string& path,
                      std::vector<std::string>& out) const;
   EntryAttr unpack(const PackedAttr& p, const Node* node) const;

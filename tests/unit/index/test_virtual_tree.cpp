@@ -214,17 +214,22 @@ TEST_CASE("VirtualTree: for_each visits every path of one slot", "[tree]") {
   CHECK(seen == Names{"/a", "/a/1.flac"});
 }
 
-TEST_CASE("newest_child_mtime is the newest replica of any entry directly below a directory", "[index]") {
+TEST_CASE("merged_directory_mtime is the newest of the directory's copies and of the entries directly in it", "[index]") {
   VirtualTree t;
+  auto dir = [](int64_t mtime) {
+    auto a = dir_attr();
+    a.mtime_sec = mtime;
+    return a;
+  };
+  t.upsert(0, "/Album", dir(50));
+  t.upsert(1, "/Album", dir(400));  // the second origin's copy changed last
   t.upsert(0, "/Album/01.flac", file_attr(1, 100));
-  t.upsert(1, "/Album/01.flac", file_attr(1, 300));  // another origin's copy, newer
-  t.upsert(0, "/Album/02.flac", file_attr(1, 200));
-  t.upsert(0, "/Album/Disc 2/01.flac", file_attr(1, 900));  // deeper: not counted
-  auto a = dir_attr();
-  a.mtime_sec = 250;
-  t.upsert(0, "/Album/Disc 2", a);
-  CHECK(t.newest_child_mtime("/Album") == std::make_pair(int64_t{300}, uint32_t{0}));
-  CHECK(t.newest_child_mtime("/Album/Disc 2") == std::make_pair(int64_t{900}, uint32_t{0}));
-  CHECK_FALSE(t.newest_child_mtime("/Album/02.flac").has_value());
-  CHECK_FALSE(t.newest_child_mtime("/missing").has_value());
+  t.upsert(1, "/Album/01.flac", file_attr(1, 300));
+  t.upsert(0, "/Album/Disc 2", dir(250));
+  t.upsert(0, "/Album/Disc 2/01.flac", file_attr(1, 900));  // deeper: not counted for /Album
+  CHECK(t.merged_directory_mtime("/Album") == std::make_pair(int64_t{400}, uint32_t{0}));
+  CHECK(t.merged_directory_mtime("/Album/Disc 2") == std::make_pair(int64_t{900}, uint32_t{0}));
+  t.upsert(0, "/Album/02.flac", file_attr(1, 500));  // a re-tag moves the file only
+  CHECK(t.merged_directory_mtime("/Album") == std::make_pair(int64_t{500}, uint32_t{0}));
+  CHECK_FALSE(t.merged_directory_mtime("/missing").has_value());
 }
