@@ -459,26 +459,6 @@ std::optional<std::vector<DirEntryView>> VirtualTree::list_dir(std::string_view 
   return out;
 }
 
-std::pair<int64_t, uint32_t> VirtualTree::merged_directory_mtime_locked(const Node* node) {
-  std::pair<int64_t, uint32_t> newest{INT64_MIN, 0};
-  auto consider = [&](const Node* n) {
-    for (size_t j = 0; j < n->nreplicas; ++j) {
-      const PackedAttr& a = n->replica_at(j);
-      newest = std::max(newest, std::make_pair(a.mtime_sec, a.mtime_nsec));
-    }
-  };
-  consider(node);
-  for (uint32_t i = 0; i < node->nkids; ++i) consider(node->kids[i]);
-  return newest;
-}
-
-std::optional<std::pair<int64_t, uint32_t>> VirtualTree::merged_directory_mtime(std::string_view dir) const {
-  std::shared_lock lock(mu_);
-  const Node* n = find(dir);
-  if (n == nullptr || n->nreplicas == 0) return std::nullopt;
-  return merged_directory_mtime_locked(n);
-}
-
 std::vector<OriginSlot> VirtualTree::contributors(std::string_view dir) const {
   std::shared_lock lock(mu_);
   const Node* n = find(dir);
@@ -546,6 +526,26 @@ void VirtualTree::for_each(OriginSlot slot,
     }
   };
   visit(visit, root_);
+}
+
+std::pair<int64_t, uint32_t> VirtualTree::merged_directory_mtime_locked(const Node* node) {
+  std::pair<int64_t, uint32_t> newest{INT64_MIN, 0};
+  auto consider = [&](const Node* n) {
+    for (size_t j = 0; j < n->nreplicas; ++j) {
+      const PackedAttr& a = n->replica_at(j);
+      newest = std::max(newest, std::make_pair(a.mtime_sec, a.mtime_nsec));
+    }
+  };
+  consider(node);
+  for (uint32_t i = 0; i < node->nkids; ++i) consider(node->kids[i]);
+  return newest;
+}
+
+std::optional<std::pair<int64_t, uint32_t>> VirtualTree::merged_directory_mtime(std::string_view dir) const {
+  std::shared_lock lock(mu_);
+  const Node* n = find(dir);
+  if (n == nullptr || n->nreplicas == 0) return std::nullopt;
+  return merged_directory_mtime_locked(n);
 }
 
 }  // namespace musicfs

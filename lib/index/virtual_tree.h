@@ -85,12 +85,6 @@ class VirtualTree {
   std::vector<Replica> replicas(std::string_view path) const;
   // Children of a directory with the type each child has at its first replica.
   std::optional<std::vector<DirEntryView>> list_dir(std::string_view path) const;
-  // The mtime a merged directory shows: the newest of every origin's copy of it and
-  // of every copy of every entry directly in it, for a directory changed when any of
-  // those did (a file added on origin 2, a track re-tagged in place), and a scanner
-  // that skips folders whose mtime did not move must look into it. nullopt when
-  // nobody holds `dir`. Every reply that gives a directory's attributes uses this.
-  std::optional<std::pair<int64_t, uint32_t>> merged_directory_mtime(std::string_view dir) const;
   // Which slots hold at least one entry directly below a directory.
   std::vector<OriginSlot> contributors(std::string_view dir) const;
   // Number of non-directory entries the slot holds.
@@ -99,6 +93,12 @@ class VirtualTree {
   // tree shows (a walk of the whole tree; for replies, not for hot paths).
   size_t distinct_file_count() const;
   size_t node_count() const;
+  // The mtime a merged directory shows: the newest of every origin's copy of it and
+  // of every copy of every entry directly in it, for a directory changed when any of
+  // those did (a file added on origin 2, a track re-tagged in place), and a scanner
+  // that skips folders whose mtime did not move must look into it. nullopt when
+  // nobody holds `dir`. Every reply that gives a directory's attributes uses this.
+  std::optional<std::pair<int64_t, uint32_t>> merged_directory_mtime(std::string_view dir) const;
 
   // Visits every path the slot holds below the root, parents before children. Runs
   // under the shared lock: fn must not call back into the tree.
