@@ -42,7 +42,9 @@ class PathEventFeed {
   using DirsSink = std::function<void(const std::vector<std::string>& dirs)>;
   struct Options {
     std::chrono::milliseconds quiet{300};
-    std::chrono::milliseconds max_hold{2000};
+    // Below a notifier's default debounce (2 s): during a long copy the batches come
+    // closer together than that, so the notifier still sends them as one.
+    std::chrono::milliseconds max_hold{1000};
   };
 
   PathEventFeed(std::string mount_point, EventLog& events, DirsSink sink, Options options);
