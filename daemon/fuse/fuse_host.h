@@ -12,8 +12,8 @@
 #include <string>
 #include <thread>
 
+#include "core/error.h"
 #include "federation/federation.h"
-#include "util/error.h"
 
 namespace musicfs {
 

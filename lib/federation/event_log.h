@@ -10,17 +10,9 @@
 #include <string>
 #include <vector>
 
-namespace musicfs {
+#include "core/event.h"
 
-struct Event {
-  int64_t id = 0;
-  int64_t time = 0;  // unix seconds
-  std::string kind;  // e.g. "origin_unhealthy", "failover", "all_origins_unhealthy"
-  std::string mount;
-  std::string origin;
-  std::string path;
-  std::string message;
-};
+namespace musicfs {
 
 class EventLog {
  public:

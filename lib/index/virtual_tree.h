@@ -21,7 +21,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "origins/origin.h"
+#include "core/entry_attr.h"
 
 namespace musicfs {
 

@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "config/config.h"
+#include "core/error.h"
 #include "origins/origin.h"
-#include "util/error.h"
+#include "origins/origin_config.h"
 
 namespace musicfs {
 
