@@ -98,6 +98,8 @@ Result<std::unique_ptr<FuseHost>> FuseHost::mount(const std::string& mount_point
   return host;
 }
 
+size_t FuseHost::kernel_inodes() const { return context_->inodes.size(); }
+
 void FuseHost::unmount_now() {
   if (::geteuid() == 0) {
     if (::umount2(mount_point_.c_str(), MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT) {
