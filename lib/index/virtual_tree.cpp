@@ -459,6 +459,36 @@ std::optional<std::vector<DirEntryView>> VirtualTree::list_dir(std::string_view 
   return out;
 }
 
+std::optional<std::vector<DirEntryAttr>> VirtualTree::list_dir_attrs(std::string_view path,
+                                                                     const std::vector<OriginSlot>& ranked) const {
+  std::shared_lock lock(mu_);
+  const Node* n = find(path);
+  if (n == nullptr || n->nreplicas == 0) return std::nullopt;
+  std::vector<DirEntryAttr> out;
+  out.reserve(n->nkids);
+  for (uint32_t i = 0; i < n->nkids; ++i) {
+    const Node* kid = n->kids[i];
+    if (kid->nreplicas == 0) continue;
+    const PackedAttr* best = &kid->replica_at(0);
+    if (kid->nreplicas > 1) {
+      auto rank_of = [&](OriginSlot s) {
+        auto it = std::find(ranked.begin(), ranked.end(), s);
+        return static_cast<size_t>(it - ranked.begin());
+      };
+      size_t best_rank = rank_of(best->slot);
+      for (size_t j = 1; j < kid->nreplicas; ++j) {
+        size_t r = rank_of(kid->replica_at(j).slot);
+        if (r < best_rank) {
+          best_rank = r;
+          best = &kid->replica_at(j);
+        }
+      }
+    }
+    out.push_back({std::string(kid->name()), unpack(*best, kid)});
+  }
+  return out;
+}
+
 std::vector<OriginSlot> VirtualTree::contributors(std::string_view dir) const {
   std::shared_lock lock(mu_);
   const Node* n = find(dir);
