@@ -50,7 +50,7 @@ _musicfsctl()
     # and path, for `origins add --set KEY=VALUE` (musicfs.toml(5)).
     local origin_keys="bucket= prefix= region= endpoint= path_style= credentials_file=
         profile= tls_verify= refresh_interval_secs= host= port= user= identity_file= known_hosts=
-        url="
+        url= cache="
 
     # Find the subcommand and its action (`daemon stop`, `origins add`,
     # `cache prefetch`), skipping options and their arguments; remember --socket
