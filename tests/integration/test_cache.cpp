@@ -1088,7 +1088,8 @@ TEST_CASE("cache: a local origin is not cached by default and one with cache = t
   CHECK(policy == std::map<std::string, bool>{{"plain", false}, {"kept", true}});
 
   std::map<std::string, bool> listed;
-  for (const auto& o : f.daemon().ctl_json({"origins", "list"})["origins"]) {
+  const json origins = f.daemon().ctl_json({"origins", "list"});  // alive while iterated
+  for (const auto& o : origins["origins"]) {
     listed[o["id"].get<std::string>()] = o["cache"].get<bool>();
   }
   CHECK(listed == std::map<std::string, bool>{{"plain", false}, {"kept", true}});
