@@ -18,6 +18,7 @@
 // fast (or is served from the cache).
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstring>
 #include <thread>
 
@@ -115,7 +116,8 @@ class ReadPath {
       : f_(f), s_(s), cache_(f.options_.cache.get()), origins_(f.registry_.snapshot()),
         d_(decide(f.tree_, *origins_, s.path)), origin_order_(origin_sources(plan_read(d_, {}, {}))) {
     restart_deadline();
-    for (size_t i : origin_order_) uses_cache_ = uses_cache_ || (cache_ != nullptr && d_.candidates[i].cacheable);
+    uses_cache_ = cache_ != nullptr && std::any_of(origin_order_.begin(), origin_order_.end(),
+                                                   [&](size_t i) { return d_.candidates[i].cacheable; });
   }
 
   Result<size_t> read(uint64_t offset, std::span<char> buf);
