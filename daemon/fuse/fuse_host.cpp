@@ -65,7 +65,8 @@ Result<std::unique_ptr<FuseHost>> FuseHost::mount(const std::string& mount_point
     struct fuse_loop_config* cfg = fuse_loop_cfg_create();
     fuse_loop_cfg_set_clone_fd(cfg, 1);
     fuse_loop_cfg_set_max_threads(cfg, 16);
-    fuse_loop_cfg_set_idle_threads(cfg, 4);
+    // Idle workers are kept (libfuse's default): a worker that exits after each burst
+    // is a thread creation and teardown per burst of a scanner's requests.
     int rc = fuse_session_loop_mt(h->session_, cfg);
     fuse_loop_cfg_destroy(cfg);
     spdlog::info("FUSE loop for {} ended ({})", h->mount_point_, rc);
@@ -97,6 +98,8 @@ Result<std::unique_ptr<FuseHost>> FuseHost::mount(const std::string& mount_point
   }
   return host;
 }
+
+size_t FuseHost::kernel_inodes() const { return context_->inodes.size(); }
 
 void FuseHost::unmount_now() {
   if (::geteuid() == 0) {

@@ -31,6 +31,8 @@ class FuseHost {
 
   bool alive() const { return alive_.load(); }
   const std::string& mount_point() const { return mount_point_; }
+  // Entries of the inode table: what the kernel holds a lookup of, the root included.
+  size_t kernel_inodes() const;
 
  private:
   FuseHost() = default;
