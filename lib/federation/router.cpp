@@ -69,6 +69,7 @@ RouteCandidate candidate_of(const OriginRuntime& o) {
   c.origin = o.config.id;
   c.slot = o.slot;
   c.priority = o.config.priority;
+  c.cacheable = o.config.caches_content();
   c.status = o.status.load();
   c.consecutive_failures = o.consecutive_failures.load();
   c.latency_p50_us = o.latency.p50_us();

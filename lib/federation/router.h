@@ -27,6 +27,9 @@ struct RouteCandidate {
   uint32_t latency_p50_us = 0;
   uint32_t latency_p99_us = 0;
   uint32_t consecutive_failures = 0;
+  // The origin's cache policy (`cache = true|false`): whether the content cache keeps
+  // and serves its version of the file.
+  bool cacheable = true;
   std::optional<EntryAttr> attr;  // the origin's attributes for the path, when it has it
 };
 
