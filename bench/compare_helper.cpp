@@ -21,10 +21,17 @@
 //       Creates COUNT empty files ROOT/dNNNNN/track-NNNNNNN.flac, DIR_SIZE per folder
 //       (bench/index_memory: a large index without a large disk).
 //
+//   compare_helper tagscan DIR
+//       What a music server's tag scanner does to each file: walks DIR (readdir, with
+//       d_type, as find does), and for every regular file opens it, reads its first 64 KiB
+//       (ID3v2, FLAC and Vorbis headers) and, after an fstat(2), its last 128 KiB (ID3v1,
+//       APE tags), then closes it. Prints "files=N bytes=B seconds=X files_per_s=R".
+//
 //   compare_helper mount PATH TIMEOUT_S -- CMD [ARG...]
 //       Runs CMD (stdout and stderr go to /dev/null) and waits for it, then stat(2)s PATH
 //       every 0.2 ms until it succeeds. Prints "cmd_ms=X ready_ms=X", both from the moment
 //       CMD was started. Fails when CMD fails or PATH does not appear within TIMEOUT_S.
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -263,14 +270,66 @@ int cmd_many(int argc, char** argv) {
   return 0;
 }
 
+struct TagScan {
+  long files = 0;
+  long long bytes = 0;
+  std::vector<char> buf = std::vector<char>(128 * 1024);
+
+  void read_at(int fd, std::size_t len, off_t off, const std::string& path) {
+    ssize_t n = ::pread(fd, buf.data(), len, off);
+    if (n < 0) fail_errno("read " + path);
+    bytes += n;
+  }
+  void file(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) fail_errno("open " + path);
+    read_at(fd, 64 * 1024, 0, path);
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) fail_errno("fstat " + path);
+    const off_t tail = 128 * 1024;
+    if (st.st_size > 64 * 1024) read_at(fd, tail, st.st_size > tail ? st.st_size - tail : 0, path);
+    ::close(fd);
+    ++files;
+  }
+  void dir(const std::string& path) {
+    DIR* d = ::opendir(path.c_str());
+    if (d == nullptr) fail_errno("opendir " + path);
+    std::vector<std::pair<std::string, unsigned char>> kids;
+    while (struct dirent* e = ::readdir(d)) {
+      if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
+      kids.emplace_back(e->d_name, e->d_type);
+    }
+    ::closedir(d);
+    for (const auto& [name, type] : kids) {
+      const std::string child = path + "/" + name;
+      if (type == DT_DIR) {
+        dir(child);
+      } else if (type == DT_REG) {
+        file(child);
+      }
+    }
+  }
+};
+
+int cmd_tagscan(int argc, char** argv) {
+  if (argc != 3) fail("usage: tagscan DIR");
+  TagScan scan;
+  const auto t0 = Clock::now();
+  scan.dir(argv[2]);
+  const double s = us_since(t0) / 1e6;
+  std::printf("files=%ld bytes=%lld seconds=%.3f files_per_s=%.0f\n", scan.files, scan.bytes, s, scan.files / s);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) fail("usage: compare_helper gen|stat|mount|many ...");
+  if (argc < 2) fail("usage: compare_helper gen|stat|mount|many|tagscan ...");
   const std::string cmd = argv[1];
   if (cmd == "gen") return cmd_gen(argc, argv);
   if (cmd == "stat") return cmd_stat(argc, argv);
   if (cmd == "mount") return cmd_mount(argc, argv);
   if (cmd == "many") return cmd_many(argc, argv);
+  if (cmd == "tagscan") return cmd_tagscan(argc, argv);
   fail("unknown command " + cmd);
 }

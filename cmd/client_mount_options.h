@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "util/error.h"
+#include "core/error.h"
 
 namespace musicfs::cli {
 

@@ -54,7 +54,7 @@ CliCommand origins_command() {
             auto sets = std::make_shared<std::vector<std::string>>();
             auto disabled = std::make_shared<bool>(false);
 
-            auto* list = sub->add_subcommand("list", "List every origin: id, type, priority, enabled, status, files");
+            auto* list = sub->add_subcommand("list", "List every origin: id, type, priority, enabled, cache, status, files");
             auto* add = sub->add_subcommand("add", "Add an origin to a mount, live and persisted");
             add->add_option("id", *id, "Origin id")->required();
             add->add_option("--type", *type, "Origin type: local, nfs, smb, http, s3 or sftp (its other keys with --set: musicfs.toml(5))")->required();
@@ -80,11 +80,11 @@ CliCommand origins_command() {
                   print_json(out.reply->result);
                   return kExitOk;
                 }
-                Table t({"MOUNT", "ORIGIN", "TYPE", "PRIORITY", "ENABLED", "STATUS", "FILES", "SOURCE"});
+                Table t({"MOUNT", "ORIGIN", "TYPE", "PRIORITY", "ENABLED", "CACHE", "STATUS", "FILES", "SOURCE"});
                 // cli::list: in this scope `list` is the subcommand.
                 for (const auto& o : cli::list(out.reply->result, "origins")) {
                   t.add({path_text(o, "mount"), text(o, "id"), text(o, "type"), text(o, "priority"),
-                         text(o, "enabled"), text(o, "status"), text(o, "files"), text(o, "source")});
+                         text(o, "enabled"), text(o, "cache"), text(o, "status"), text(o, "files"), text(o, "source")});
                 }
                 t.print();
                 return kExitOk;

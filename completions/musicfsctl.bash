@@ -47,10 +47,11 @@ _musicfsctl()
     # After every subcommand and action (main.cpp adds --json and --timeout to each).
     local common="--json --timeout --help"
     # Keys of the origin types other than id, origin_type, priority, enabled
-    # and path, for `origins add --set KEY=VALUE` (musicfs.toml(5)).
+    # and path, and the cache policy (cache), for `origins add --set KEY=VALUE`
+    # (musicfs.toml(5)).
     local origin_keys="bucket= prefix= region= endpoint= path_style= credentials_file=
         profile= tls_verify= refresh_interval_secs= host= port= user= identity_file= known_hosts=
-        url="
+        url= cache="
 
     # Find the subcommand and its action (`daemon stop`, `origins add`,
     # `cache prefetch`), skipping options and their arguments; remember --socket

@@ -115,7 +115,7 @@ complete -c musicfsctl -n '__musicfsctl_needs_action origins' -a disable -d 'Dis
 complete -c musicfsctl -n '__fish_seen_subcommand_from origins; and __fish_seen_subcommand_from add' -l type -x -a 'local nfs smb s3 sftp http' -d 'Origin type'
 complete -c musicfsctl -n '__fish_seen_subcommand_from origins; and __fish_seen_subcommand_from add' -l priority -x -d '0-255, lower wins'
 complete -c musicfsctl -n '__fish_seen_subcommand_from origins; and __fish_seen_subcommand_from add' -l path -x -a '(__fish_complete_directories)' -d 'Absolute path of the music directory'
-complete -c musicfsctl -n '__fish_seen_subcommand_from origins; and __fish_seen_subcommand_from add' -l set -x -a 'bucket= prefix= region= endpoint= path_style= credentials_file= profile= tls_verify= refresh_interval_secs= host= port= user= identity_file= known_hosts= url=' -d 'KEY=VALUE: any other key of the type'
+complete -c musicfsctl -n '__fish_seen_subcommand_from origins; and __fish_seen_subcommand_from add' -l set -x -a 'bucket= prefix= region= endpoint= path_style= credentials_file= profile= tls_verify= refresh_interval_secs= host= port= user= identity_file= known_hosts= url= cache=' -d 'KEY=VALUE: any other key of the type'
 complete -c musicfsctl -n '__fish_seen_subcommand_from origins; and __fish_seen_subcommand_from add' -l disabled -d 'Add it disabled'
 complete -c musicfsctl -n '__fish_seen_subcommand_from origins; and __fish_seen_subcommand_from add remove enable disable' -l mount -x -a '(__musicfsctl_mounts)' -d 'Mount point (needed when several are mounted)'
 complete -c musicfsctl -n '__fish_seen_subcommand_from origins; and __fish_seen_subcommand_from remove enable disable' -a '(__musicfsctl_origins)' -d 'Origin'

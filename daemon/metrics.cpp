@@ -112,6 +112,11 @@ std::vector<MetricFamily> collect_metrics(Daemon& daemon) {
     f.gauge("musicfs_mount_origins", "Enabled origins of the mount").add(ml, static_cast<double>(origins->size()));
     f.gauge("musicfs_index_entries", "Distinct files (and symlinks) the mount shows, however many origins hold each")
         .add(ml, static_cast<double>(tree.distinct_file_count()));
+    if (m->fuse) {
+      f.gauge("musicfs_mount_kernel_inodes",
+              "Files and directories the kernel holds a reference to (the FUSE inode table), the root included")
+          .add(ml, static_cast<double>(m->fuse->kernel_inodes()));
+    }
     add_cache(f, ml, *m);
     for (const auto& rt : *origins) {
       add_origin(f, {{"mount", m->config.mount_point}, {"origin", rt->config.id}}, *rt, tree);

@@ -11,7 +11,7 @@
 #include <string>
 #include <thread>
 
-#include "util/error.h"
+#include "core/error.h"
 
 namespace musicfs {
 

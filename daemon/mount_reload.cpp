@@ -13,7 +13,7 @@ namespace {
 // where in the file it is written (source_line) does not count.
 bool same_definition(const OriginConfig& a, const OriginConfig& b) {
   return a.id == b.id && a.type == b.type && a.priority == b.priority && a.enabled == b.enabled &&
-         a.settings == b.settings;
+         a.caches_content() == b.caches_content() && a.settings == b.settings;
 }
 
 const OriginConfig* by_id(const std::vector<OriginConfig>& list, const std::string& id) {

@@ -10,7 +10,7 @@
 #include "config/config.h"
 #include "federation/federation.h"
 #include "fuse/fuse_host.h"
-#include "notify/notifier_runner.h"
+#include "notifier_runner.h"
 #include "state/state_store.h"
 
 namespace musicfs {

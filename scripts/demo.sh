@@ -43,6 +43,8 @@ id = "nas"
 origin_type = "local"
 priority = 2
 path = "$demo/library/origin-b"
+# A directory standing in for a NAS share, which is cached (a local disk is not).
+cache = true
 
 [health]
 check_interval_secs = 10

@@ -17,22 +17,6 @@
 
 namespace musicfs {
 
-void KernelInvalidator::attach(struct fuse* f) {
-  std::lock_guard lock(mu_);
-  fuse_ = f;
-}
-
-void KernelInvalidator::detach() {
-  std::lock_guard lock(mu_);
-  fuse_ = nullptr;
-}
-
-void KernelInvalidator::invalidate(const std::string& path) {
-  std::shared_lock lock(mu_);
-  // ENOENT (the kernel never looked the path up) is the common, harmless answer.
-  if (fuse_ != nullptr) (void)fuse_invalidate_path(fuse_, path.c_str());
-}
-
 Result<std::unique_ptr<FuseHost>> FuseHost::mount(const std::string& mount_point, Federation& federation,
                                                   std::shared_ptr<KernelInvalidator> invalidator, bool allow_other,
                                                   const std::string& where) {
@@ -56,6 +40,7 @@ Result<std::unique_ptr<FuseHost>> FuseHost::mount(const std::string& mount_point
   host->context_->federation = &federation;
   host->context_->uid = getuid();
   host->context_->gid = getgid();
+  host->context_->invalidator = host->invalidator_;
 
   // default_permissions stays with allow_other: the kernel checks each file's mode
   // bits, so another user reads what the origin's modes let them read.
@@ -65,13 +50,13 @@ Result<std::unique_ptr<FuseHost>> FuseHost::mount(const std::string& mount_point
   std::vector<char*> argv;
   for (auto& s : argv_s) argv.push_back(s.data());
   struct fuse_args args = FUSE_ARGS_INIT(static_cast<int>(argv.size()), argv.data());
-  struct fuse_operations ops = make_fuse_operations();
-  host->fuse_ = fuse_new(&args, &ops, sizeof ops, host->context_.get());
+  struct fuse_lowlevel_ops ops = make_lowlevel_ops();
+  host->session_ = fuse_session_new(&args, &ops, sizeof ops, host->context_.get());
   fuse_opt_free_args(&args);
-  if (host->fuse_ == nullptr) return make_error(ErrorCode::kInternal, "fuse_new failed for " + mount_point);
-  if (fuse_mount(host->fuse_, mount_point.c_str()) != 0) {
-    fuse_destroy(host->fuse_);
-    host->fuse_ = nullptr;
+  if (host->session_ == nullptr) return make_error(ErrorCode::kInternal, "fuse_session_new failed for " + mount_point);
+  if (fuse_session_mount(host->session_, mount_point.c_str()) != 0) {
+    fuse_session_destroy(host->session_);
+    host->session_ = nullptr;
     return make_error(ErrorCode::kUnavailable, "cannot mount FUSE at " + mount_point +
                                                    " (is fuse3 installed and may you mount there?)");
   }
@@ -80,13 +65,14 @@ Result<std::unique_ptr<FuseHost>> FuseHost::mount(const std::string& mount_point
     struct fuse_loop_config* cfg = fuse_loop_cfg_create();
     fuse_loop_cfg_set_clone_fd(cfg, 1);
     fuse_loop_cfg_set_max_threads(cfg, 16);
-    fuse_loop_cfg_set_idle_threads(cfg, 4);
-    int rc = fuse_loop_mt(h->fuse_, cfg);
+    // Idle workers are kept (libfuse's default): a worker that exits after each burst
+    // is a thread creation and teardown per burst of a scanner's requests.
+    int rc = fuse_session_loop_mt(h->session_, cfg);
     fuse_loop_cfg_destroy(cfg);
     spdlog::info("FUSE loop for {} ended ({})", h->mount_point_, rc);
     h->alive_.store(false);
   });
-  host->invalidator_->attach(host->fuse_);
+  host->invalidator_->attach(host->session_, &host->context_->inodes);
 
   // Return only once the mount answers: the kernel shows our filesystem there. (Any
   // stat of the mount point before the loop runs would wait for FUSE INIT forever.)
@@ -112,6 +98,8 @@ Result<std::unique_ptr<FuseHost>> FuseHost::mount(const std::string& mount_point
   }
   return host;
 }
+
+size_t FuseHost::kernel_inodes() const { return context_->inodes.size(); }
 
 void FuseHost::unmount_now() {
   if (::geteuid() == 0) {
@@ -141,9 +129,9 @@ void FuseHost::unmount_now() {
 
 FuseHost::~FuseHost() {
   invalidator_->detach();
-  if (fuse_ == nullptr) return;
+  if (session_ == nullptr) return;
   if (alive_.load()) {
-    fuse_exit(fuse_);
+    fuse_session_exit(session_);
     unmount_now();
     // A lazily unmounted filesystem stays connected while a program holds a file open
     // in it; abort the connection so that shutdown never waits on a reader.
@@ -154,9 +142,9 @@ FuseHost::~FuseHost() {
     }
   }
   if (loop_.joinable()) loop_.join();
-  fuse_unmount(fuse_);
-  fuse_destroy(fuse_);
-  fuse_ = nullptr;
+  fuse_session_unmount(session_);
+  fuse_session_destroy(session_);
+  session_ = nullptr;
   context_->release_all();  // handles still open when the mount went away
 }
 

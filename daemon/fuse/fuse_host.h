@@ -1,9 +1,9 @@
 #pragma once
-// Owns one FUSE mount: the fuse handle, the mount itself and the multithreaded loop
-// thread. Destroying a FuseHost unmounts and joins; an unmount from outside
+// Owns one FUSE mount: the low-level session, the mount itself and the multithreaded
+// loop thread. Destroying a FuseHost unmounts and joins; an unmount from outside
 // (fusermount3 -u) ends the loop, which the daemon notices through alive().
 #define FUSE_USE_VERSION 312
-#include <fuse3/fuse.h>
+#include <fuse3/fuse_lowlevel.h>
 
 #include <atomic>
 #include <memory>
@@ -12,26 +12,11 @@
 #include <string>
 #include <thread>
 
+#include "core/error.h"
 #include "federation/federation.h"
-#include "util/error.h"
+#include "fuse/kernel_invalidator.h"
 
 namespace musicfs {
-
-// Lets the federation drop kernel caches for paths whose index entry changed. Safe to
-// call before the mount exists and after it is gone (it does nothing then).
-class KernelInvalidator {
- public:
-  void attach(struct fuse* f);
-  void detach();
-  void invalidate(const std::string& path);
-
- private:
-  // Shared for invalidations, which may wait in the kernel (on a page that a read in
-  // flight holds locked) and come from every origin's index worker at once; exclusive
-  // only to attach and detach.
-  std::shared_mutex mu_;
-  struct fuse* fuse_ = nullptr;
-};
 
 class FuseHost {
  public:
@@ -46,13 +31,15 @@ class FuseHost {
 
   bool alive() const { return alive_.load(); }
   const std::string& mount_point() const { return mount_point_; }
+  // Entries of the inode table: what the kernel holds a lookup of, the root included.
+  size_t kernel_inodes() const;
 
  private:
   FuseHost() = default;
   void unmount_now();
 
   std::string mount_point_;
-  struct fuse* fuse_ = nullptr;
+  struct fuse_session* session_ = nullptr;
   std::shared_ptr<KernelInvalidator> invalidator_;
   std::unique_ptr<struct FuseContext> context_;
   std::thread loop_;

@@ -1,21 +1,39 @@
+// Files: open makes a FileSession (the read path's per-handle state), read asks the
+// federation, release ends the session.
+//
+// The open path decides, per file, where its bytes will come from; today that is
+// always the federation's read path. FUSE passthrough (libfuse >= 3.17) would let a
+// local origin's or a cache segment's fd serve the kernel directly: it slots in here,
+// as another outcome of open, without touching lookup, read or release.
 #include <fcntl.h>
+
+#include <vector>
 
 #include "fuse/fuse_ops.h"
 
 namespace musicfs {
 
-// The file handle is a heap FileSession owned through fi->fh from open to release.
-static FileSession* session_of(struct fuse_file_info* fi) {
-  return reinterpret_cast<std::shared_ptr<FileSession>*>(fi->fh)->get();
+// The file handle is a heap shared_ptr<FileSession> owned through fi->fh from open
+// to release.
+static std::shared_ptr<FileSession>* handle_of(struct fuse_file_info* fi) {
+  return reinterpret_cast<std::shared_ptr<FileSession>*>(fi->fh);
 }
 
-int op_open(const char* path, struct fuse_file_info* fi) {
-  if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & (O_TRUNC | O_CREAT)) != 0) return -EROFS;
-  auto s = fuse_ctx().federation->open(path);
-  if (!s) return -to_errno(s.error());
+void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info* fi) {
+  if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & (O_TRUNC | O_CREAT)) != 0) {
+    fuse_reply_err(req, EROFS);
+    return;
+  }
+  auto path = path_or_reply(req, ino);
+  if (!path) return;
+  auto& ctx = fuse_ctx(req);
+  auto s = ctx.federation->open(*path);
+  if (!s) {
+    fuse_reply_err(req, to_errno(s.error()));
+    return;
+  }
   auto* handle = new std::shared_ptr<FileSession>(std::move(*s));
   {
-    auto& ctx = fuse_ctx();
     std::lock_guard lock(ctx.open_mu);
     ctx.open_handles.insert(handle);
   }
@@ -23,20 +41,36 @@ int op_open(const char* path, struct fuse_file_info* fi) {
   // The kernel's page cache stays valid across opens: when the file changes at an
   // origin, the index update invalidates the inode (and its pages) explicitly.
   fi->keep_cache = 1;
-  return 0;
+  if (fuse_reply_open(req, fi) != 0) {
+    // Interrupted: the kernel will never release this handle.
+    std::lock_guard lock(ctx.open_mu);
+    ctx.open_handles.erase(handle);
+    (*handle)->closed.store(true);
+    delete handle;
+  }
 }
 
-int op_read(const char*, char* buf, size_t size, off_t offset, struct fuse_file_info* fi) {
-  if (offset < 0) return -EINVAL;
-  auto r = fuse_ctx().federation->read(*session_of(fi), static_cast<uint64_t>(offset), std::span<char>(buf, size));
-  if (!r) return -to_errno(r.error());
-  return static_cast<int>(*r);
+void op_read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, struct fuse_file_info* fi) {
+  if (off < 0) {
+    fuse_reply_err(req, EINVAL);
+    return;
+  }
+  // One buffer per FUSE worker thread, grown to the largest request (1 MiB): the
+  // bytes are copied into it once and written to the kernel from it.
+  thread_local std::vector<char> buf;
+  if (buf.size() < size) buf.resize(size);
+  auto r = fuse_ctx(req).federation->read(**handle_of(fi), static_cast<uint64_t>(off), std::span<char>(buf.data(), size));
+  if (!r) {
+    fuse_reply_err(req, to_errno(r.error()));
+    return;
+  }
+  fuse_reply_buf(req, buf.data(), *r);
 }
 
-int op_release(const char*, struct fuse_file_info* fi) {
-  auto* handle = reinterpret_cast<std::shared_ptr<FileSession>*>(fi->fh);
+void op_release(fuse_req_t req, fuse_ino_t, struct fuse_file_info* fi) {
+  auto* handle = handle_of(fi);
   {
-    auto& ctx = fuse_ctx();
+    auto& ctx = fuse_ctx(req);
     std::lock_guard lock(ctx.open_mu);
     ctx.open_handles.erase(handle);
   }
@@ -44,7 +78,7 @@ int op_release(const char*, struct fuse_file_info* fi) {
   (*handle)->closed.store(true);
   delete handle;
   fi->fh = 0;
-  return 0;
+  fuse_reply_err(req, 0);
 }
 
 void FuseContext::release_all() {

@@ -5,25 +5,24 @@
 namespace musicfs {
 
 namespace {
-int rofs_mknod(const char*, mode_t, dev_t) { return -EROFS; }
-int rofs_mkdir(const char*, mode_t) { return -EROFS; }
-int rofs_unlink(const char*) { return -EROFS; }
-int rofs_rmdir(const char*) { return -EROFS; }
-int rofs_symlink(const char*, const char*) { return -EROFS; }
-int rofs_rename(const char*, const char*, unsigned int) { return -EROFS; }
-int rofs_link(const char*, const char*) { return -EROFS; }
-int rofs_chmod(const char*, mode_t, struct fuse_file_info*) { return -EROFS; }
-int rofs_chown(const char*, uid_t, gid_t, struct fuse_file_info*) { return -EROFS; }
-int rofs_truncate(const char*, off_t, struct fuse_file_info*) { return -EROFS; }
-int rofs_write(const char*, const char*, size_t, off_t, struct fuse_file_info*) { return -EROFS; }
-int rofs_setxattr(const char*, const char*, const char*, size_t, int) { return -EROFS; }
-int rofs_removexattr(const char*, const char*) { return -EROFS; }
-int rofs_create(const char*, mode_t, struct fuse_file_info*) { return -EROFS; }
-int rofs_utimens(const char*, const struct timespec[2], struct fuse_file_info*) { return -EROFS; }
-int rofs_fallocate(const char*, int, off_t, off_t, struct fuse_file_info*) { return -EROFS; }
+void rofs(fuse_req_t req) { fuse_reply_err(req, EROFS); }
+void rofs_setattr(fuse_req_t req, fuse_ino_t, struct stat*, int, struct fuse_file_info*) { rofs(req); }
+void rofs_mknod(fuse_req_t req, fuse_ino_t, const char*, mode_t, dev_t) { rofs(req); }
+void rofs_mkdir(fuse_req_t req, fuse_ino_t, const char*, mode_t) { rofs(req); }
+void rofs_unlink(fuse_req_t req, fuse_ino_t, const char*) { rofs(req); }
+void rofs_rmdir(fuse_req_t req, fuse_ino_t, const char*) { rofs(req); }
+void rofs_symlink(fuse_req_t req, const char*, fuse_ino_t, const char*) { rofs(req); }
+void rofs_rename(fuse_req_t req, fuse_ino_t, const char*, fuse_ino_t, const char*, unsigned int) { rofs(req); }
+void rofs_link(fuse_req_t req, fuse_ino_t, fuse_ino_t, const char*) { rofs(req); }
+void rofs_write(fuse_req_t req, fuse_ino_t, const char*, size_t, off_t, struct fuse_file_info*) { rofs(req); }
+void rofs_setxattr(fuse_req_t req, fuse_ino_t, const char*, const char*, size_t, int) { rofs(req); }
+void rofs_removexattr(fuse_req_t req, fuse_ino_t, const char*) { rofs(req); }
+void rofs_create(fuse_req_t req, fuse_ino_t, const char*, mode_t, struct fuse_file_info*) { rofs(req); }
+void rofs_fallocate(fuse_req_t req, fuse_ino_t, int, off_t, off_t, struct fuse_file_info*) { rofs(req); }
 }  // namespace
 
-void install_readonly_ops(struct fuse_operations& ops) {
+void install_readonly_ops(struct fuse_lowlevel_ops& ops) {
+  ops.setattr = rofs_setattr;
   ops.mknod = rofs_mknod;
   ops.mkdir = rofs_mkdir;
   ops.unlink = rofs_unlink;
@@ -31,14 +30,10 @@ void install_readonly_ops(struct fuse_operations& ops) {
   ops.symlink = rofs_symlink;
   ops.rename = rofs_rename;
   ops.link = rofs_link;
-  ops.chmod = rofs_chmod;
-  ops.chown = rofs_chown;
-  ops.truncate = rofs_truncate;
   ops.write = rofs_write;
   ops.setxattr = rofs_setxattr;
   ops.removexattr = rofs_removexattr;
   ops.create = rofs_create;
-  ops.utimens = rofs_utimens;
   ops.fallocate = rofs_fallocate;
 }
 

@@ -10,25 +10,42 @@ namespace musicfs {
 namespace {
 constexpr const char kOriginAttr[] = "user.musicfs.origin";
 
-int reply(const std::string& value, char* out, size_t size) {
-  if (size == 0) return static_cast<int>(value.size());
-  if (size < value.size()) return -ERANGE;
-  std::memcpy(out, value.data(), value.size());
-  return static_cast<int>(value.size());
+// A size of 0 asks how large the value is; a smaller buffer than that is ERANGE.
+void reply_value(fuse_req_t req, const std::string& value, size_t size) {
+  if (size == 0) {
+    fuse_reply_xattr(req, value.size());
+  } else if (size < value.size()) {
+    fuse_reply_err(req, ERANGE);
+  } else {
+    fuse_reply_buf(req, value.data(), value.size());
+  }
 }
 }  // namespace
 
-int op_getxattr(const char* path, const char* name, char* value, size_t size) {
-  if (std::strcmp(name, kOriginAttr) != 0) return -ENODATA;
-  RouteDecision d = fuse_ctx().federation->explain(path);
+void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) {
+  auto path = path_or_reply(req, ino);
+  if (!path) return;
+  if (std::strcmp(name, kOriginAttr) != 0) {
+    fuse_reply_err(req, ENODATA);
+    return;
+  }
+  RouteDecision d = fuse_ctx(req).federation->explain(*path);
   const RouteCandidate* s = d.selected();
-  if (s == nullptr) return d.exists ? -ENODATA : -ENOENT;
-  return reply(s->origin, value, size);
+  if (s == nullptr) {
+    fuse_reply_err(req, d.exists ? ENODATA : ENOENT);
+    return;
+  }
+  reply_value(req, s->origin, size);
 }
 
-int op_listxattr(const char* path, char* list, size_t size) {
-  if (!fuse_ctx().federation->getattr(path)) return -ENOENT;
-  return reply(std::string(kOriginAttr, sizeof kOriginAttr), list, size);
+void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
+  auto path = path_or_reply(req, ino);
+  if (!path) return;
+  if (!fuse_ctx(req).federation->getattr(*path)) {
+    fuse_reply_err(req, ENOENT);
+    return;
+  }
+  reply_value(req, std::string(kOriginAttr, sizeof kOriginAttr), size);
 }
 
 }  // namespace musicfs

@@ -41,7 +41,7 @@ Reply list(HandlerContext& ctx) {
     std::lock_guard lock(m->catalog_mu);
     for (const auto& o : m->catalog) {
       nlohmann::json row = {{"mount", encode_path(m->config.mount_point)}, {"id", o.id},          {"type", o.type},
-                            {"priority", o.priority},        {"enabled", o.enabled}, {"status", "disabled"},
+                            {"priority", o.priority},        {"enabled", o.enabled}, {"cache", o.caches_content()}, {"status", "disabled"},
                             {"files", 0},                    {"source", defined_in_config(*m, o.id) ? "config" : "runtime"}};
       for (const auto& rt : *live) {
         if (rt->config.id == o.id) {

@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "cache/file_version.h"
-#include "state/sqlite_db.h"
-#include "state/write_queue.h"
+#include "sqlite/sqlite_db.h"
+#include "sqlite/write_queue.h"
 
 namespace musicfs {
 

@@ -10,7 +10,7 @@
 #include <chrono>
 #include <cstring>
 
-#include "state/db_recovery.h"
+#include "sqlite/db_recovery.h"
 
 namespace musicfs {
 

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string>
 
-#include "origins/origin.h"
+#include "core/entry_attr.h"
 
 namespace musicfs {
 

@@ -16,7 +16,7 @@
 #include <span>
 #include <string>
 
-#include "util/error.h"
+#include "core/error.h"
 
 namespace musicfs {
 

@@ -4,41 +4,6 @@
 
 namespace musicfs {
 
-std::string OriginConfig::string_setting(const std::string& key, const std::string& fallback) const {
-  auto it = settings.find(key);
-  if (it == settings.end()) return fallback;
-  if (auto* s = std::get_if<std::string>(&it->second)) return *s;
-  return fallback;
-}
-
-std::string NotifyConfig::string_setting(const std::string& key, const std::string& fallback) const {
-  auto it = settings.find(key);
-  if (it == settings.end()) return fallback;
-  if (auto* s = std::get_if<std::string>(&it->second)) return *s;
-  return fallback;
-}
-
-int64_t NotifyConfig::int_setting(const std::string& key, int64_t fallback) const {
-  auto it = settings.find(key);
-  if (it == settings.end()) return fallback;
-  if (auto* v = std::get_if<int64_t>(&it->second)) return *v;
-  return fallback;
-}
-
-int64_t OriginConfig::int_setting(const std::string& key, int64_t fallback) const {
-  auto it = settings.find(key);
-  if (it == settings.end()) return fallback;
-  if (auto* v = std::get_if<int64_t>(&it->second)) return *v;
-  return fallback;
-}
-
-bool OriginConfig::bool_setting(const std::string& key, bool fallback) const {
-  auto it = settings.find(key);
-  if (it == settings.end()) return fallback;
-  if (auto* v = std::get_if<bool>(&it->second)) return *v;
-  return fallback;
-}
-
 int64_t HealthConfig::threshold_for(const std::string& origin_type) const {
   if (auto it = per_origin_thresholds.find(origin_type); it != per_origin_thresholds.end()) {
     return it->second;

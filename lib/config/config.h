@@ -1,6 +1,7 @@
 #pragma once
 // The configuration schema (musicfs.toml(5)). Parsing lives in config_parser.cpp;
-// the per-type origin keys are declared by each origin type in lib/origins/.
+// the per-type origin keys are declared by each origin type in lib/origins/, and one
+// origin's section (OriginConfig) is defined there too (origins/origin_config.h).
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -8,38 +9,11 @@
 #include <variant>
 #include <vector>
 
+#include "notify/notify_config.h"
+#include "origins/origin_config.h"
 #include "util/path_env.h"
 
 namespace musicfs {
-
-using SettingValue = std::variant<std::string, int64_t, bool>;
-
-struct OriginConfig {
-  std::string id;
-  std::string type;  // "local", "nfs", "smb", "s3", "sftp", ...
-  int priority = 100;  // 0..255, lower wins
-  bool enabled = true;  // the plan's sketch said false; the issue fixes it to true
-  // Type-specific keys (path, bucket, host, ...), already checked against the type's spec.
-  std::map<std::string, SettingValue> settings;
-  int source_line = 0;  // line of the [[origins]] table in its file, 0 when not from a file
-
-  std::string string_setting(const std::string& key, const std::string& fallback = {}) const;
-  int64_t int_setting(const std::string& key, int64_t fallback) const;
-  bool bool_setting(const std::string& key, bool fallback) const;
-};
-
-// One [[notify]] table: a notifier told which directories of the mount changed
-// (lib/notify/; the per-type keys are declared by each notifier type there).
-struct NotifyConfig {
-  std::string type;  // "exec", "mpd"
-  int64_t debounce_ms = 2000;
-  std::map<std::string, SettingValue> settings;
-  std::vector<std::string> command;  // exec: the program and its arguments
-  int source_line = 0;
-
-  std::string string_setting(const std::string& key, const std::string& fallback = {}) const;
-  int64_t int_setting(const std::string& key, int64_t fallback) const;
-};
 
 struct CacheConfig {
   int64_t metadata_cache_mb = 100;

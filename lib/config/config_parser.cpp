@@ -290,7 +290,7 @@ std::optional<OriginConfig> parse_origin(const toml::table& t, const std::string
   const OriginTypeInfo* info = type ? find_origin_type(*type) : nullptr;
   if (info != nullptr) {
     o.type = *type;
-    std::vector<std::string> allowed = {"id", "origin_type", "priority", "enabled"};
+    std::vector<std::string> allowed = {"id", "origin_type", "priority", "enabled", "cache"};
     for (const auto& s : info->settings) allowed.push_back(s.key);
     reject_unknown_keys(t, allowed, prefix, loc);
   }
@@ -315,6 +315,9 @@ std::optional<OriginConfig> parse_origin(const toml::table& t, const std::string
     o.priority = static_cast<int>(*pr);
   }
   keep(get_bool(t, "enabled", prefix, o.enabled, loc), o.enabled);
+  if (t.get("cache") != nullptr) {
+    if (auto c = get_bool(t, "cache", prefix, o.caches_content(), loc)) o.cache = *c;
+  }
 
   if (info != nullptr) {
     for (const auto& spec : info->settings) {

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "config/config.h"
-#include "util/error.h"
+#include "core/error.h"
 
 namespace toml {
 inline namespace v3 {

@@ -8,6 +8,8 @@ namespace musicfs {
 
 nlohmann::json origin_to_json(const OriginConfig& o) {
   nlohmann::json j = {{"id", o.id}, {"origin_type", o.type}, {"priority", o.priority}, {"enabled", o.enabled}};
+  // Only when set: an origin saved without it keeps following its type's default.
+  if (o.cache) j["cache"] = *o.cache;
   for (const auto& setting : o.settings) {
     // Not a structured binding: clang 14 (the fuzz build) cannot capture one in a lambda.
     const std::string& key = setting.first;

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "config/config.h"
-#include "util/error.h"
+#include "core/error.h"
 
 namespace musicfs {
 

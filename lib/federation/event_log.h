@@ -10,24 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "core/event.h"
+
 namespace musicfs {
-
-struct Event {
-  int64_t id = 0;
-  int64_t time = 0;  // unix seconds
-  std::string kind;  // e.g. "origin_unhealthy", "failover", "all_origins_unhealthy"
-  std::string mount;
-  std::string origin;
-  std::string path;
-  std::string message;
-  // Coalesced events (path_added, path_changed, path_removed) stand for `count`
-  // entries of one directory; `names` holds up to kMaxEventNames of their names.
-  // 0 and empty for every other kind. See musicfsctl(1), EVENTS.
-  int64_t count = 0;
-  std::vector<std::string> names;
-};
-
-constexpr size_t kMaxEventNames = 20;
 
 class EventLog {
  public:

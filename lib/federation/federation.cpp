@@ -254,6 +254,14 @@ std::optional<std::vector<DirEntryView>> Federation::readdir(const std::string& 
   return r;
 }
 
+std::optional<std::vector<DirEntryAttr>> Federation::readdir_attrs(const std::string& path) const {
+  await_index();
+  auto list = registry_.snapshot();
+  auto r = tree_.list_dir_attrs(path, rank_origins(*list));
+  if (!r && path == "/") return std::vector<DirEntryAttr>{};
+  return r;
+}
+
 Result<std::shared_ptr<FileSession>> Federation::open(const std::string& path) {
   auto attr = getattr(path);
   if (!attr) return attr.take_error();

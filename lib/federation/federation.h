@@ -87,6 +87,8 @@ class Federation {
   RouteDecision explain(const std::string& path) const;
   Result<EntryAttr> getattr(const std::string& path) const;
   std::optional<std::vector<DirEntryView>> readdir(const std::string& path) const;
+  // A listing with each entry's attributes as getattr would give them (READDIRPLUS).
+  std::optional<std::vector<DirEntryAttr>> readdir_attrs(const std::string& path) const;
   Result<std::shared_ptr<FileSession>> open(const std::string& path);
   Result<size_t> read(FileSession& session, uint64_t offset, std::span<char> buf);
   // Fetches every chunk of a file that the content cache lacks (cache prefetch);

@@ -2,16 +2,6 @@
 
 namespace musicfs {
 
-std::string_view health_status_name(HealthStatus s) {
-  switch (s) {
-    case HealthStatus::kUnknown: return "unknown";
-    case HealthStatus::kHealthy: return "healthy";
-    case HealthStatus::kDegraded: return "degraded";
-    case HealthStatus::kUnhealthy: return "unhealthy";
-  }
-  return "unknown";
-}
-
 namespace {
 std::optional<HealthTransition> move_to(HealthState& s, HealthStatus to, int64_t now) {
   if (s.status == to) return std::nullopt;

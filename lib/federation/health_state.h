@@ -12,24 +12,13 @@
 #include <string>
 #include <string_view>
 
+#include "core/health_status.h"
+
 namespace musicfs {
-
-enum class HealthStatus : uint8_t { kUnknown, kHealthy, kDegraded, kUnhealthy };
-
-std::string_view health_status_name(HealthStatus s);
 
 struct HealthThresholds {
   uint32_t unhealthy = 3;  // consecutive failures that make an origin unhealthy
   uint32_t healthy = 2;    // consecutive good probes that bring it back
-};
-
-struct HealthState {
-  HealthStatus status = HealthStatus::kUnknown;
-  uint32_t consecutive_failures = 0;
-  uint32_t consecutive_successes = 0;
-  int64_t last_check = 0;   // unix seconds of the last probe
-  int64_t last_change = 0;  // unix seconds of the last status change
-  std::string last_error;
 };
 
 struct HealthTransition {

@@ -1,12 +1,13 @@
 // Federation::read and Federation::prefetch: the read path.
 //
-// Without a content cache (passthrough, content_cache_gb = 0) a read goes straight to
-// the origins. With one, a read is cut at chunk boundaries and each part is served
-//   1. from the chunk this open file fetched last (memory), else
-//   2. from the content cache, for the version the routing decision selected, else
-//   3. from the origins: a sequential stream fetches the whole chunk once (and the
-//      cache keeps it), a random read fetches only what was asked, else
-//   4. when every origin failed, from any cached version a holder had (offline).
+// Without a content cache (passthrough, content_cache_gb = 0), or when no holder of
+// the file caches (`cache = false`, the default for local origins), a read goes
+// straight to the origins. Otherwise a read is cut at chunk boundaries and each part
+// is served from the chunk this open file fetched last (memory), else from the
+// sources the read planner lists, in its order (federation/read_planner.h: the
+// selected version's cached copy, the origins, other holders' cached copies). From
+// the origins, a sequential stream fetches the whole chunk once (and the cache keeps
+// it when that origin caches), a random read fetches only what was asked.
 //
 // Reading the origins: decide() orders the holders (the call route-explain makes);
 // each is tried once, best first; when another holder remains, an attempt is cut off
@@ -17,10 +18,12 @@
 // fast (or is served from the cache).
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstring>
 #include <thread>
 
 #include "federation/federation.h"
+#include "federation/read_planner.h"
 #include "util/buffer_pool.h"
 
 namespace musicfs {
@@ -103,6 +106,7 @@ struct OriginRead {
   size_t bytes = 0;
   std::string origin;
   EntryAttr attr;  // the serving origin's attributes (its version of the file)
+  bool cacheable = false;  // the serving origin's cache policy
 };
 }  // namespace
 
@@ -110,8 +114,10 @@ class ReadPath {
  public:
   ReadPath(Federation& f, FileSession& s)
       : f_(f), s_(s), cache_(f.options_.cache.get()), origins_(f.registry_.snapshot()),
-        d_(decide(f.tree_, *origins_, s.path)) {
+        d_(decide(f.tree_, *origins_, s.path)), origin_order_(origin_sources(plan_read(d_, {}, {}))) {
     restart_deadline();
+    uses_cache_ = cache_ != nullptr && std::any_of(origin_order_.begin(), origin_order_.end(),
+                                                   [&](size_t i) { return d_.candidates[i].cacheable; });
   }
 
   Result<size_t> read(uint64_t offset, std::span<char> buf);
@@ -145,7 +151,6 @@ class ReadPath {
   std::shared_ptr<ChunkFetch> fetch_chunk(uint32_t index, const FileVersion& want, bool start, bool for_prefetch);
   // Fills `fetch` (chunk `index` of fetch->wanted) from the origins; wakes its waiters.
   void run_fetch(uint32_t index, const std::shared_ptr<ChunkFetch>& fetch, bool for_prefetch);
-  bool from_any_cached(uint32_t index, uint32_t from, std::span<char> part);
   // Asks the background prefetch to fetch up to chunk `until`, the reader being at chunk `at`.
   void extend_prefetch(uint32_t at, uint32_t until);
 
@@ -154,6 +159,8 @@ class ReadPath {
   ContentCache* cache_;
   OriginListPtr origins_;
   RouteDecision d_;
+  std::vector<size_t> origin_order_;  // the planner's origin sources: candidates to read, in order
+  bool uses_cache_ = false;           // some holder caches, and there is a content cache
   Deadline deadline_;
 };
 
@@ -224,14 +231,14 @@ Result<OriginRead> ReadPath::from_origins(uint64_t offset, std::span<char> buf) 
                          "read moved from " + first_choice + " to " + c.origin},
                         true);
     }
-    return OriginRead{n, c.origin, *c.attr};
+    return OriginRead{n, c.origin, *c.attr, c.cacheable};
   };
 
-  for (size_t k = 0; k < d_.order.size(); ++k) {
-    const RouteCandidate& c = d_.candidates[d_.order[k]];
+  for (size_t k = 0; k < origin_order_.size(); ++k) {
+    const RouteCandidate& c = d_.candidates[origin_order_[k]];
     OriginRuntimePtr rt = find_slot(*origins_, c.slot);
     if (!rt) continue;
-    bool alternative_left = k + 1 < d_.order.size();
+    bool alternative_left = k + 1 < origin_order_.size();
     Deadline until = deadline_;
     // Cut an attempt at timeout_ms when another holder remains (prompt failover), and
     // when this origin is already unhealthy: the kernel re-sends a failed read, and a
@@ -335,19 +342,12 @@ void ReadPath::run_fetch(uint32_t index, const std::shared_ptr<ChunkFetch>& fetc
     return;
   }
   cache_->note_miss(r->bytes);
-  // Cache only a complete chunk of the version that was actually read; a short read
-  // means the origin's file is not what its index entry says (it is being changed).
-  if (r->bytes == cache_->chunk_length(r->attr.size, index) && r->bytes > 0) {
+  // Cache only a complete chunk of the version that was actually read, and only when
+  // its origin caches; a short read means the origin's file is not what its index
+  // entry says (it is being changed).
+  if (r->cacheable && r->bytes == cache_->chunk_length(r->attr.size, index) && r->bytes > 0) {
     cache_->store(fetch->served, index, data, for_prefetch);
   }
-}
-
-bool ReadPath::from_any_cached(uint32_t index, uint32_t from, std::span<char> part) {
-  for (const auto& c : d_.candidates) {
-    if (!c.has_file || !c.attr) continue;
-    if (cache_->read(version_of(c.origin, *c.attr), index, from, part)) return true;
-  }
-  return false;
 }
 
 Result<size_t> ReadPath::chunk_part(uint32_t index, uint32_t from, std::span<char> part, bool whole) {
@@ -360,32 +360,48 @@ Result<size_t> ReadPath::chunk_part(uint32_t index, uint32_t from, std::span<cha
     return n;
   };
 
+  // This handle's own fetch of the chunk (in flight, or recent) is the selected
+  // version already in memory: before any source.
   if (auto fetch = fetch_chunk(index, want, false, false); fetch && !fetch->error) return copy_from(*fetch);
-  if (cache_->read(want, index, from, part)) return part.size();
 
+  const ReadRange range{uint64_t{index} * cache_->chunk_size() + from, part.size()};
+  auto holds = [&](const RouteCandidate& c, ReadRange) {
+    return cache_->contains(version_of(c.origin, *c.attr), index);
+  };
   std::optional<Error> failed;
-  if (whole) {
-    auto fetch = fetch_chunk(index, want, true, false);
-    if (fetch && !fetch->error) return copy_from(*fetch);
-    failed = fetch ? *fetch->error
-                   : Error{ErrorCode::kTimedOut, s_.path + ": no origin answered within read_timeout_ms"};
-  } else {
-    auto r = from_origins(uint64_t{index} * cache_->chunk_size() + from, part);
-    if (r) {
-      cache_->note_miss(r->bytes);
-      return r->bytes;
+  bool origins_tried = false;
+  for (const ReadSource& source : plan_read(d_, holds, range)) {
+    const RouteCandidate& c = d_.candidates[source.candidate];
+    if (source.kind == ReadSource::Kind::kCache) {
+      // Evicted since it was planned, or unreadable: the next source.
+      if (cache_->read(version_of(c.origin, *c.attr), index, from, part)) return part.size();
+      continue;
     }
-    failed = r.error();
+    // One pass over the origins tries them all (failover, retries), in the plan's order.
+    if (origins_tried) continue;
+    origins_tried = true;
+    if (whole) {
+      auto fetch = fetch_chunk(index, want, true, false);
+      if (fetch && !fetch->error) return copy_from(*fetch);
+      failed = fetch ? *fetch->error
+                     : Error{ErrorCode::kTimedOut, s_.path + ": no origin answered within read_timeout_ms"};
+    } else {
+      auto r = from_origins(range.offset, part);
+      if (r) {
+        cache_->note_miss(r->bytes);
+        return r->bytes;
+      }
+      failed = r.error();
+    }
   }
-  // Every origin failed: a version another holder had may still be cached.
-  if (from_any_cached(index, from, part)) return part.size();
+  if (!failed) return make_error(ErrorCode::kUnavailable, s_.path + ": no source holds this part");
   return *failed;
 }
 
 Result<size_t> ReadPath::read(uint64_t offset, std::span<char> buf) {
   if (d_.order.empty()) return make_error(ErrorCode::kNotFound, s_.path + ": no origin holds this file");
   if (d_.rule == RouteRule::kFallbackLeastBad) f_.check_all_unhealthy();
-  if (cache_ == nullptr) {
+  if (!uses_cache_) {
     auto r = from_origins(offset, buf);
     if (!r) return r.take_error();
     return r->bytes;
@@ -504,6 +520,10 @@ Result<uint64_t> ReadPath::prefetch(const std::function<void(uint64_t, uint64_t)
   if (d_.order.empty()) return make_error(ErrorCode::kNotFound, s_.path + ": no origin holds this file");
   if (cache_ == nullptr) {
     return make_error(ErrorCode::kUnsupported, "the content cache is off (content_cache_gb = 0): nothing to prefetch into");
+  }
+  if (!d_.selected()->cacheable) {
+    return make_error(ErrorCode::kUnsupported,
+                      s_.path + ": origin " + d_.selected()->origin + " is not cached (cache = false): nothing to prefetch");
   }
   const FileVersion want = selected_version();
   const uint64_t size = want.size;

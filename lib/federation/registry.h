@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "core/error.h"
 #include "federation/origin_runtime.h"
-#include "util/error.h"
 
 namespace musicfs {
 

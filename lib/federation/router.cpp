@@ -63,6 +63,33 @@ std::vector<size_t> order_candidates(const std::vector<RouteCandidate>& c, Route
   return idx;
 }
 
+namespace {
+RouteCandidate candidate_of(const OriginRuntime& o) {
+  RouteCandidate c;
+  c.origin = o.config.id;
+  c.slot = o.slot;
+  c.priority = o.config.priority;
+  c.cacheable = o.config.caches_content();
+  c.status = o.status.load();
+  c.consecutive_failures = o.consecutive_failures.load();
+  c.latency_p50_us = o.latency.p50_us();
+  c.latency_p99_us = o.latency.p99_us();
+  return c;
+}
+}  // namespace
+
+std::vector<OriginSlot> rank_origins(const OriginList& origins) {
+  std::vector<RouteCandidate> all;
+  all.reserve(origins.size());
+  for (const auto& o : origins) {
+    all.push_back(candidate_of(*o));
+    all.back().has_file = true;
+  }
+  std::vector<OriginSlot> ranked;
+  for (size_t i : order_candidates(all, nullptr)) ranked.push_back(all[i].slot);
+  return ranked;
+}
+
 RouteDecision decide(const VirtualTree& tree, const OriginList& origins, const std::string& path) {
   RouteDecision d;
   d.path = path;
@@ -70,14 +97,7 @@ RouteDecision decide(const VirtualTree& tree, const OriginList& origins, const s
   d.exists = !reps.empty();
   d.candidates.reserve(origins.size());
   for (const auto& o : origins) {
-    RouteCandidate c;
-    c.origin = o->config.id;
-    c.slot = o->slot;
-    c.priority = o->config.priority;
-    c.status = o->status.load();
-    c.consecutive_failures = o->consecutive_failures.load();
-    c.latency_p50_us = o->latency.p50_us();
-    c.latency_p99_us = o->latency.p99_us();
+    RouteCandidate c = candidate_of(*o);
     for (const auto& r : reps) {
       if (r.slot == o->slot) {
         c.has_file = true;

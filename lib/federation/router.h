@@ -27,6 +27,9 @@ struct RouteCandidate {
   uint32_t latency_p50_us = 0;
   uint32_t latency_p99_us = 0;
   uint32_t consecutive_failures = 0;
+  // The origin's cache policy (`cache = true|false`): whether the content cache keeps
+  // and serves its version of the file.
+  bool cacheable = true;
   std::optional<EntryAttr> attr;  // the origin's attributes for the path, when it has it
 };
 
@@ -56,6 +59,12 @@ struct RouteDecision {
 };
 
 RouteDecision decide(const VirtualTree& tree, const OriginList& origins, const std::string& path);
+
+// Every registered origin in the order decide() would try them for a path they all
+// held. The rules depend on the origins' state, never on the path, so a listing ranks
+// the origins once and each entry shows the attributes of its first ranked holder:
+// what decide(path).selected() would give, without a decision per entry.
+std::vector<OriginSlot> rank_origins(const OriginList& origins);
 
 // Orders holders by the rules above; exposed for unit tests of the ordering alone.
 std::vector<size_t> order_candidates(const std::vector<RouteCandidate>& c, RouteRule* rule);

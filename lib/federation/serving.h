@@ -1,9 +1,9 @@
 #pragma once
-// Where a read of a path would get its bytes now: from an origin, from the content
-// cache, or from nowhere. route-explain prints it; the read path follows the same
-// order (lib/federation/read_path.cpp): a complete cached copy of the selected
-// origin's version is read from the cache; when every holder is unhealthy, any
-// holder's cached version serves.
+// Where a read of a whole file would get its bytes now: from an origin, from the
+// content cache, or from nowhere. route-explain prints it: the first source of the
+// read planner's plan (federation/read_planner.h) that can serve, the plan the read
+// path follows. Under the least-bad rule (every holder unhealthy) the origins count
+// as unable to serve.
 #include <cstdint>
 #include <string>
 

@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "origins/origin.h"
-#include "util/error.h"
+#include "core/entry_attr.h"
+#include "core/error.h"
 
 namespace musicfs {
 

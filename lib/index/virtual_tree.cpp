@@ -2,6 +2,7 @@
 #include "util/virtual_path.h"
 
 #include <algorithm>
+#include <tuple>
 #include <bit>
 #include <cstdlib>
 #include <cstring>
@@ -455,6 +456,41 @@ std::optional<std::vector<DirEntryView>> VirtualTree::list_dir(std::string_view 
     const Node* kid = n->kids[i];
     if (kid->nreplicas == 0) continue;
     out.push_back({std::string(kid->name()), kid->first.type});
+  }
+  return out;
+}
+
+std::optional<std::vector<DirEntryAttr>> VirtualTree::list_dir_attrs(std::string_view path,
+                                                                     const std::vector<OriginSlot>& ranked) const {
+  std::shared_lock lock(mu_);
+  const Node* n = find(path);
+  if (n == nullptr || n->nreplicas == 0) return std::nullopt;
+  std::vector<DirEntryAttr> out;
+  out.reserve(n->nkids);
+  for (uint32_t i = 0; i < n->nkids; ++i) {
+    const Node* kid = n->kids[i];
+    if (kid->nreplicas == 0) continue;
+    const PackedAttr* best = &kid->replica_at(0);
+    if (kid->nreplicas > 1) {
+      auto rank_of = [&](OriginSlot s) {
+        auto it = std::find(ranked.begin(), ranked.end(), s);
+        return static_cast<size_t>(it - ranked.begin());
+      };
+      size_t best_rank = rank_of(best->slot);
+      for (size_t j = 1; j < kid->nreplicas; ++j) {
+        size_t r = rank_of(kid->replica_at(j).slot);
+        if (r < best_rank) {
+          best_rank = r;
+          best = &kid->replica_at(j);
+        }
+      }
+    }
+    DirEntryAttr entry{std::string(kid->name()), unpack(*best, kid)};
+    // A listing's directories carry the same merged mtime as their own getattr.
+    if (entry.attr.type == EntryType::kDirectory) {
+      std::tie(entry.attr.mtime_sec, entry.attr.mtime_nsec) = merged_directory_mtime_locked(kid);
+    }
+    out.push_back(std::move(entry));
   }
   return out;
 }

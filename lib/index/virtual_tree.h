@@ -21,7 +21,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "origins/origin.h"
+#include "core/entry_attr.h"
 
 namespace musicfs {
 
@@ -35,6 +35,11 @@ struct Replica {
 struct DirEntryView {
   std::string name;
   EntryType type = EntryType::kFile;
+};
+
+struct DirEntryAttr {
+  std::string name;
+  EntryAttr attr;
 };
 
 // One thing an update did to the entries of one slot, reported so that the caller can
@@ -85,6 +90,11 @@ class VirtualTree {
   std::vector<Replica> replicas(std::string_view path) const;
   // Children of a directory with the type each child has at its first replica.
   std::optional<std::vector<DirEntryView>> list_dir(std::string_view path) const;
+  // Children of a directory with their attributes at the first slot of `ranked` that
+  // holds each (at their first replica when none of those does): a listing with every
+  // entry's attributes, under one lock, for READDIRPLUS.
+  std::optional<std::vector<DirEntryAttr>> list_dir_attrs(std::string_view path,
+                                                          const std::vector<OriginSlot>& ranked) const;
   // Which slots hold at least one entry directly below a directory.
   std::vector<OriginSlot> contributors(std::string_view dir) const;
   // Number of non-directory entries the slot holds.

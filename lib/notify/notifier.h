@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "config/config.h"
-#include "config/setting_spec.h"
-#include "util/error.h"
+#include "core/error.h"
+#include "core/setting_spec.h"
+#include "notify/notify_config.h"
 #include "util/time_util.h"
 
 namespace musicfs {

@@ -23,7 +23,7 @@
 
 #include <curl/curl.h>
 
-#include "util/error.h"
+#include "core/error.h"
 #include "util/time_util.h"
 
 namespace musicfs {

@@ -16,26 +16,11 @@
 #include <string>
 #include <string_view>
 
-#include "util/error.h"
+#include "core/entry_attr.h"
+#include "core/error.h"
 #include "util/time_util.h"
 
 namespace musicfs {
-
-enum class EntryType : uint8_t { kFile, kDirectory, kSymlink };
-
-struct EntryAttr {
-  EntryType type = EntryType::kFile;
-  uint32_t mode = 0;  // permission bits only (07777)
-  uint64_t size = 0;
-  int64_t mtime_sec = 0;
-  uint32_t mtime_nsec = 0;
-  std::string symlink_target;  // only for kSymlink, verbatim
-};
-
-struct ListedEntry {
-  std::string path;  // virtual path relative to the origin's root: "/Artist/Album/01.flac"
-  EntryAttr attr;
-};
 
 // One open file on an origin. Closed by its destructor.
 class OriginFile {

@@ -6,10 +6,10 @@
 #include <string>
 #include <vector>
 
-#include "config/config.h"
-#include "config/setting_spec.h"
+#include "core/error.h"
+#include "core/setting_spec.h"
 #include "origins/origin.h"
-#include "util/error.h"
+#include "origins/origin_config.h"
 
 namespace musicfs {
 

@@ -4,8 +4,8 @@
 #include <string>
 #include <string_view>
 
-#include "config/config.h"
 #include "origins/http_client.h"
+#include "origins/origin_config.h"
 #include "origins/s3_credentials.h"
 
 namespace musicfs {

@@ -10,8 +10,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include "core/error.h"
 #include "origins/origin.h"
-#include "util/error.h"
 
 namespace musicfs {
 

@@ -22,7 +22,7 @@
 #include <thread>
 #include <vector>
 
-#include "util/error.h"
+#include "core/error.h"
 #include "util/time_util.h"
 
 namespace musicfs {

@@ -6,7 +6,7 @@
 #include <cstddef>
 #include <string_view>
 
-#include "util/error.h"
+#include "core/error.h"
 
 namespace musicfs {
 

@@ -1,7 +1,7 @@
 #pragma once
 #include <string>
 
-#include "util/error.h"
+#include "core/error.h"
 #include "util/path_env.h"
 
 namespace musicfs {

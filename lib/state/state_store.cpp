@@ -3,7 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "config/origin_json.h"
-#include "state/db_recovery.h"
+#include "sqlite/db_recovery.h"
 
 namespace musicfs {
 

@@ -25,10 +25,10 @@
 #include <vector>
 
 #include "config/config.h"
-#include "federation/event_log.h"
-#include "federation/health_state.h"
+#include "core/event.h"
+#include "core/health_status.h"
 #include "index/index_store.h"
-#include "state/sqlite_db.h"
+#include "sqlite/sqlite_db.h"
 
 namespace musicfs {
 

@@ -4,7 +4,7 @@
 // mode of a directory that already existed.
 #include <string>
 
-#include "util/error.h"
+#include "core/error.h"
 
 namespace musicfs {
 

@@ -16,7 +16,7 @@
 #include <utility>
 #include <vector>
 
-#include "util/error.h"
+#include "core/error.h"
 
 namespace musicfs {
 

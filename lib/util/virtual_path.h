@@ -7,7 +7,7 @@
 #include <string_view>
 #include <utility>
 
-#include "util/error.h"
+#include "core/error.h"
 
 namespace musicfs {
 

@@ -224,7 +224,7 @@ TEST_CASE("every file the daemon creates is 0600 whatever the umask and the mode
   const std::string config = dir / "musicfs.toml";
   write_file(config, "mount_point = \"" + mnt + "\"\ncache_dir = \"" + cache +
                          "\"\n\n[[origins]]\nid = \"a\"\norigin_type = \"local\"\npriority = 1\npath = \"" + (dir / "music") +
-                         "\"\n");
+                         "\"\ncache = true\n");
   // The detached daemon (not our child) writes its log in the state directory.
   struct Guard {
     std::string sock;
@@ -261,7 +261,7 @@ TEST_CASE("every file the daemon creates is 0600 whatever the umask and the mode
 TEST_CASE("a cache.db with garbage in its middle pages is replaced by an empty cache and an event says so",
           "[broken][cache]") {
   require_fuse();
-  Fixture f({{"a", 1}});
+  Fixture f({{"a", 1, "local", true}});  // cached: a local origin is not by default
   constexpr int kFiles = 40;
   for (int i = 0; i < kFiles; ++i) write_file(f.origin_dir("a") + "/f" + std::to_string(i) + ".flac", random_bytes(5000, i));
   f.mount();
@@ -324,7 +324,7 @@ TEST_CASE("a damaged state database is moved aside and a fresh one started and a
 TEST_CASE("a cache filesystem that fills up lowers the cache's cap once and reads stay correct", "[broken][cache]") {
   require_fuse();
   require_root();
-  Fixture f({{"a", 1}});
+  Fixture f({{"a", 1, "local", true}});  // cached: a local origin is not by default
   constexpr int kFiles = 4;
   constexpr size_t kSize = 3u << 20;
   for (int i = 0; i < kFiles; ++i) write_file(f.origin_dir("a") + "/big" + std::to_string(i) + ".flac", random_bytes(kSize, 100 + i));

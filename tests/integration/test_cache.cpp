@@ -59,6 +59,10 @@ json cache_stat(const Fixture& f) {
 
 uint64_t u64(const json& j, const char* key) { return j.at(key).get<uint64_t>(); }
 
+// A local origin that caches (cache = true): here local directories stand in for the
+// remote origins a content cache is for; a local origin by default is not cached.
+OriginSpec cached(const std::string& id, int priority) { return {id, priority, "local", true}; }
+
 // Waits until the background writer has written everything queued and holds `chunks`
 // chunks (any number when negative); returns the last stat.
 json wait_cache_settled(const Fixture& f, long chunks, std::chrono::milliseconds timeout = 20s) {
@@ -222,7 +226,7 @@ json prefetch(const Fixture& f, const std::string& path) {
 // 1. Read-through: the first read fetches from the origin and stores whole chunks;
 // the second read is served by the cache without touching the origin.
 TEST_CASE("cache: a file read twice is fetched once and then served from the cache", "[cache]") {
-  Fixture f({{"a", 1}}, cache_toml("1"));
+  Fixture f({cached("a", 1)}, cache_toml("1"));
   const std::string data = random_bytes(3 * kMiB + 12345, 101);  // 3 whole chunks and a tail
   write_file(f.origin_dir("a") + "/Album/track.flac", data);
   f.mount();
@@ -287,7 +291,7 @@ TEST_CASE("cache: a file read twice is fetched once and then served from the cac
 // 2. A flipped byte in a cached chunk: detected by its checksum, never served, dropped
 // and refetched from the origin.
 TEST_CASE("cache: a corrupted chunk is detected, dropped and refetched, and the reader gets correct bytes", "[cache]") {
-  Fixture f({{"a", 1}}, cache_toml("1"));
+  Fixture f({cached("a", 1)}, cache_toml("1"));
   const std::string data = random_bytes(3 * kMiB, 201);
   write_file(f.origin_dir("a") + "/c.flac", data);
   f.mount();
@@ -355,7 +359,7 @@ TEST_CASE("cache: a corrupted chunk is detected, dropped and refetched, and the 
 // (never mixed with cached chunks of the old one), and the old chunks are dropped.
 TEST_CASE("cache: a file changed at its origin is read whole in its new version and its old chunks are dropped",
           "[cache]") {
-  Fixture f({{"a", 1}}, cache_toml("1"));
+  Fixture f({cached("a", 1)}, cache_toml("1"));
   const std::string v1 = random_bytes(2 * kMiB + kMiB / 2, 301);
   const std::string v2 = random_bytes(3 * kMiB + kMiB / 4, 302);
   write_file(f.origin_dir("a") + "/v.flac", v1);
@@ -406,7 +410,7 @@ TEST_CASE("cache: a file changed at its origin is read whole in its new version 
 // 4. A cap of a few MiB: reading three times as much keeps the cache under the cap by
 // evicting least-recently-used chunks, and every read is still correct.
 TEST_CASE("cache: under a small cap old chunks are evicted and reads stay correct", "[cache]") {
-  Fixture f({{"a", 1}}, cache_toml("0.004"));  // 0.004 GiB: about 4 MiB
+  Fixture f({cached("a", 1)}, cache_toml("0.004"));  // 0.004 GiB: about 4 MiB
   constexpr int kFiles = 12;
   std::vector<std::string> data;
   for (int i = 0; i < kFiles; ++i) {
@@ -469,7 +473,7 @@ TEST_CASE("cache: under a small cap old chunks are evicted and reads stay correc
 // 5. content_cache_gb = 0: everything works, nothing is cached, and the cache
 // commands say so.
 TEST_CASE("cache: content_cache_gb = 0 is passthrough: reads work, nothing is cached", "[cache]") {
-  Fixture f({{"a", 1}}, cache_toml("0"));
+  Fixture f({cached("a", 1)}, cache_toml("0"));
   const std::string data = random_bytes(2 * kMiB + 777, 501);
   write_file(f.origin_dir("a") + "/Album/p.flac", data);
   f.mount();
@@ -517,7 +521,7 @@ TEST_CASE("cache: content_cache_gb = 0 is passthrough: reads work, nothing is ca
 // restarted daemon sweeps what the crash left half-written, every catalog row names a
 // complete chunk with the right bytes, and every file reads back correctly.
 TEST_CASE("cache: after kill -9 during heavy reading the restarted daemon serves only correct bytes", "[cache]") {
-  Fixture f({{"a", 1}}, std::string(kFastHealth) + cache_toml("1"));
+  Fixture f({cached("a", 1)}, std::string(kFastHealth) + cache_toml("1"));
   constexpr int kFiles = 16;
   std::map<std::string, std::string> data;  // virtual path -> bytes
   std::vector<std::string> rels;
@@ -641,7 +645,7 @@ TEST_CASE("cache: after kill -9 during heavy reading the restarted daemon serves
 // back whole; an uncached file fails fast with EIO; route-explain says which is which.
 TEST_CASE("offline: with every origin gone, the tree works, cached files read, uncached fail fast with EIO",
           "[cache][offline]") {
-  Fixture f({{"a", 1}, {"b", 2}}, std::string(kFastHealth) + cache_toml("1"));
+  Fixture f({cached("a", 1), cached("b", 2)}, std::string(kFastHealth) + cache_toml("1"));
   TmpfsMount tmp_a(f.origin_dir("a"));
   TmpfsMount tmp_b(f.origin_dir("b"));
   const std::string one = random_bytes(2 * kMiB + 999, 701), two = random_bytes(kMiB + 5, 702);
@@ -716,7 +720,7 @@ TEST_CASE("offline: with every origin gone, the tree works, cached files read, u
 // the cache.
 TEST_CASE("offline: a daemon restarted while every origin is gone mounts the last tree and serves the cache",
           "[cache][offline]") {
-  Fixture f({{"nas", 1}}, std::string(kFastHealth) + cache_toml("1"));
+  Fixture f({cached("nas", 1)}, std::string(kFastHealth) + cache_toml("1"));
   TmpfsMount tmp(f.origin_dir("nas"));
   const std::string x = random_bytes(2 * kMiB + 3, 801), y = random_bytes(kMiB - 7, 802), z = random_bytes(70000, 803);
   write_file(f.origin_dir("nas") + "/A/x.flac", x);
@@ -764,7 +768,7 @@ TEST_CASE("offline: a daemon restarted while every origin is gone mounts the las
 // and the changed file is read in its new version.
 TEST_CASE("offline: when the origin returns reads go back to it and a file changed meanwhile is refreshed",
           "[cache][offline]") {
-  Fixture f({{"nas", 1}}, std::string(kFastHealth) + cache_toml("1"));
+  Fixture f({cached("nas", 1)}, std::string(kFastHealth) + cache_toml("1"));
   TmpfsMount tmp(f.origin_dir("nas"));
   const std::string x = random_bytes(kMiB + 100, 901), y1 = random_bytes(2 * kMiB, 902);
   const std::string y2 = random_bytes(2 * kMiB + kMiB / 3, 903);
@@ -828,7 +832,7 @@ TEST_CASE("offline: when the origin returns reads go back to it and a file chang
 // 10. cache clear --origin drops only that origin's chunks; an unknown origin is an
 // error that changes nothing; cache clear drops the rest.
 TEST_CASE("cache clear --origin drops only that origin's chunks, and an unknown origin is refused", "[cache]") {
-  Fixture f({{"a", 1}, {"b", 2}}, cache_toml("1"));
+  Fixture f({cached("a", 1), cached("b", 2)}, cache_toml("1"));
   const std::string on_a = random_bytes(2 * kMiB + 1, 1001), on_b = random_bytes(kMiB + kMiB / 2, 1002);
   write_file(f.origin_dir("a") + "/a.flac", on_a);
   write_file(f.origin_dir("b") + "/b.flac", on_b);
@@ -889,7 +893,7 @@ TEST_CASE("cache clear --origin drops only that origin's chunks, and an unknown 
 // 11. cache prefetch reports progress to a person on a terminal only: nothing on a
 // pipe or with --json, where stdout is the summary (or parseable JSON).
 TEST_CASE("cache prefetch prints progress only on a terminal and a summary or JSON otherwise", "[cache]") {
-  Fixture f({{"a", 1}}, cache_toml("1"));
+  Fixture f({cached("a", 1)}, cache_toml("1"));
   const std::string p1 = random_bytes(2 * kMiB + 10, 1101), p2 = random_bytes(kMiB / 3, 1102);
   const std::string q1 = random_bytes(kMiB + 20, 1103);
   write_file(f.origin_dir("a") + "/P/one.flac", p1);
@@ -943,7 +947,7 @@ TEST_CASE("cache prefetch prints progress only on a terminal and a summary or JS
 // reads only a file's head (a tag scanner) fetches nothing beyond what it read.
 TEST_CASE("cache: a streaming reader's next chunks are fetched ahead of it, a head-only reader's are not",
           "[cache][prefetch]") {
-  Fixture f({{"a", 1}}, cache_toml("1"));
+  Fixture f({cached("a", 1)}, cache_toml("1"));
   const std::string stream = random_bytes(24 * kMiB, 211);
   const std::string tagged = random_bytes(24 * kMiB, 212);
   write_file(f.origin_dir("a") + "/Album/01 stream.flac", stream);
@@ -1006,7 +1010,7 @@ TEST_CASE("cache: a streaming reader's next chunks are fetched ahead of it, a he
 // runs, leave nothing behind: the prefetch stops, and the daemon exits promptly.
 TEST_CASE("cache: closing a streamed file stops its prefetch and the daemon stops cleanly during one",
           "[cache][prefetch]") {
-  Fixture f({{"a", 1}}, cache_toml("1"));
+  Fixture f({cached("a", 1)}, cache_toml("1"));
   const std::string data = random_bytes(64 * kMiB, 213);
   write_file(f.origin_dir("a") + "/big.flac", data);
   f.mount();
@@ -1046,4 +1050,47 @@ TEST_CASE("cache: closing a streamed file stops its prefetch and the daemon stop
   CHECK(WIFEXITED(*status));
   CHECK(WEXITSTATUS(*status) == 0);
   CHECK(seconds_since(t0) < 20.0);
+}
+
+// Per-origin cache policy (issue 16): a local origin is not cached by default, one
+// with cache = true is, side by side in one mount; listings show the policy.
+TEST_CASE("cache: a local origin is not cached by default and one with cache = true is", "[cache]") {
+  Fixture f({{"plain", 1}, cached("kept", 2)}, cache_toml("1"));
+  const std::string plain = random_bytes(2 * kMiB + 100, 401);
+  const std::string kept = random_bytes(2 * kMiB, 402);
+  write_file(f.origin_dir("plain") + "/A/plain.flac", plain);
+  write_file(f.origin_dir("kept") + "/B/kept.flac", kept);
+  f.mount();
+
+  auto a = read_all(f.in_mount("A/plain.flac"));
+  REQUIRE(a.ok);
+  CHECK(same_bytes(a.data, plain));
+  auto b = read_all(f.in_mount("B/kept.flac"));
+  REQUIRE(b.ok);
+  CHECK(same_bytes(b.data, kept));
+
+  // Both reads are done: whatever was queued is written, and it is kept.flac alone.
+  const json s = wait_cache_settled(f, 2);
+  INFO("cache stat: " << s.dump());
+  CHECK(u64(s, "files") == 1);
+  CHECK(u64(s, "used_bytes") == kept.size());
+  CHECK(catalog_rows(cache_dir(f), "path = '/A/plain.flac'").empty());
+  CHECK(catalog_rows(cache_dir(f), "path = '/B/kept.flac'").size() == 2);
+
+  const json re_plain = route_explain(f, "A/plain.flac");
+  CHECK(re_plain["served_from"] == "origin");
+  CHECK(u64(re_plain, "cached_bytes") == 0);
+  const json re_kept = route_explain(f, "B/kept.flac");
+  CHECK(re_kept["served_from"] == "cache");
+  CHECK(u64(re_kept, "cached_bytes") == kept.size());
+  std::map<std::string, bool> policy;
+  for (const auto& c : re_kept["candidates"]) policy[c["origin"].get<std::string>()] = c["cache"].get<bool>();
+  CHECK(policy == std::map<std::string, bool>{{"plain", false}, {"kept", true}});
+
+  std::map<std::string, bool> listed;
+  const json origins = f.daemon().ctl_json({"origins", "list"});  // alive while iterated
+  for (const auto& o : origins["origins"]) {
+    listed[o["id"].get<std::string>()] = o["cache"].get<bool>();
+  }
+  CHECK(listed == std::map<std::string, bool>{{"plain", false}, {"kept", true}});
 }

@@ -214,7 +214,7 @@ TEST_CASE("out of descriptors the daemon refuses clients without spinning and re
 
 TEST_CASE("route-explain and cache prefetch work on names that are not UTF-8", "[hostile][paths]") {
   require_fuse();
-  Fixture f({{"a", 1}});
+  Fixture f({{"a", 1, "local", true}});  // cached, so that prefetch has something to do
   const std::string ff = "\xff.flac";
   const std::string cafe = "caf\xe9";
   write_file(f.origin_dir("a") + "/" + ff, std::string(4096, 'x'));

@@ -87,7 +87,7 @@ ino_t inode_of(const std::string& path) {
 TEST_CASE("metrics: after a read through the mount the origin's bytes read the index and the mount count show",
           "[metrics]") {
   require_promtool();
-  Fixture f({{"a", 1}, {"b", 2}});
+  Fixture f({{"a", 1, "local", true}, {"b", 2, "local", true}});  // cached, for the cache metrics
   const std::string song = random_bytes(300 * 1024, 21);
   write_file(f.origin_dir("a") + "/album/song.flac", song);
   write_file(f.origin_dir("b") + "/album/song.flac", song);

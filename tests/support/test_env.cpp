@@ -360,6 +360,7 @@ std::string Fixture::default_config() const {
   for (const auto& o : origins_) {
     c << "\n[[origins]]\nid = \"" << o.id << "\"\norigin_type = \"" << o.type << "\"\npriority = " << o.priority
       << "\npath = \"" << origin_dir(o.id) << "\"\n";
+    if (o.cache) c << "cache = " << (*o.cache ? "true" : "false") << "\n";
   }
   c << "\n" << extra_toml_ << "\n";
   return c.str();

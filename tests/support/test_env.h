@@ -110,6 +110,7 @@ struct OriginSpec {
   std::string id;
   int priority = 1;
   std::string type = "local";
+  std::optional<bool> cache;  // `cache = true|false`; unset: the type's default
 };
 
 // A daemon plus one mount of N local origins under one temporary directory.

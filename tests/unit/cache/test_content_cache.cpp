@@ -8,7 +8,7 @@
 #include <filesystem>
 
 #include "cache/content_cache.h"
-#include "state/sqlite_db.h"
+#include "sqlite/sqlite_db.h"
 #include "unit/unit_support.h"
 
 using namespace musicfs;

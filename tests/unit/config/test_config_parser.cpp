@@ -7,6 +7,7 @@
 #include <string>
 
 #include "config/config_parser.h"
+#include "config/origin_json.h"
 #include "unit/unit_support.h"
 
 using namespace musicfs;
@@ -162,6 +163,68 @@ TEST_CASE("HealthConfig::threshold_for: local 1, remote types 3, overridable", "
     CHECK(r->health.threshold_for("local") == 3);
     CHECK(r->health.threshold_for("s3") == 1);
     CHECK(r->health.threshold_for("nfs") == 3);
+  }
+}
+
+TEST_CASE("origin cache policy: off for local, on for the other types, set with cache", "[config][cache]") {
+  const std::string text = R"(mount_point = "/mnt/music"
+[[origins]]
+id = "disk"
+origin_type = "local"
+priority = 1
+path = "/srv/music"
+[[origins]]
+id = "share"
+origin_type = "nfs"
+priority = 2
+path = "/mnt/nas"
+[[origins]]
+id = "cloud"
+origin_type = "s3"
+priority = 3
+bucket = "music"
+[[origins]]
+id = "disk-cached"
+origin_type = "local"
+priority = 4
+path = "/srv/other"
+cache = true
+[[origins]]
+id = "box"
+origin_type = "sftp"
+priority = 5
+host = "box.example"
+path = "/music"
+cache = false
+)";
+  auto r = parse_config_string(text, "test.toml");
+  INFO((r.ok() ? std::string() : r.error().message));
+  REQUIRE(r.ok());
+  REQUIRE(r->origins.size() == 5);
+  CHECK_FALSE(r->origins[0].cache.has_value());
+  CHECK_FALSE(r->origins[0].caches_content());
+  CHECK(r->origins[1].caches_content());
+  CHECK(r->origins[2].caches_content());
+  CHECK(r->origins[3].caches_content());
+  CHECK_FALSE(r->origins[4].caches_content());
+
+  OriginConfig o;
+  for (const char* type : {"smb", "http", "sftp"}) {
+    o.type = type;
+    CHECK(o.caches_content());
+  }
+
+  SECTION("origins add and the catalog carry it as JSON, only when set") {
+    CHECK_FALSE(origin_to_json(r->origins[0]).contains("cache"));
+    CHECK(origin_to_json(r->origins[3])["cache"] == true);
+    auto back = origin_from_json(origin_to_json(r->origins[4]), "origin");
+    INFO((back.ok() ? std::string() : back.error().message));
+    REQUIRE(back.ok());
+    CHECK(back->cache == std::optional<bool>(false));
+  }
+  SECTION("a wrong type is an error naming the key") {
+    config_error(std::string("mount_point = \"/mnt/music\"\n") + kMinimalOrigin + "cache = \"yes\"\n", 7,
+                 "origins[0].cache");
   }
 }
 

@@ -87,6 +87,9 @@ struct FedFixture {
     cfg.type = type;
     cfg.priority = priority;
     cfg.settings["path"] = root;
+    // With a content cache under test, the local directories stand in for remote
+    // origins, which cache by default; a local origin itself does not.
+    if (fed->cache() != nullptr) cfg.cache = true;
     Status s = fed->add_origin(cfg);
     INFO((s.ok() ? std::string() : s.error().message));
     REQUIRE(s.ok());

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <map>
+
 #include "federation/router.h"
 #include "unit/federation/federation_support.h"
 #include "unit/unit_support.h"
@@ -229,4 +231,30 @@ TEST_CASE("route_rule_text", "[router]") {
   CHECK(route_rule_text(RouteRule::kHighestPriority, 1) == "highest priority healthy");
   CHECK(route_rule_text(RouteRule::kFallbackDegraded, 1) == "fallback: degraded");
   CHECK(route_rule_text(RouteRule::kFallbackLeastBad, 1) == "fallback: least-bad");
+}
+
+TEST_CASE("router: a listing's attributes are those of each entry's selected holder", "[router]") {
+  Fixture f;
+  auto primary = f.add("primary", 1, true, 100);
+  auto backup = f.add("backup", 2, true, 200);
+  f.tree.upsert(backup->slot, "/Artist/only-backup.flac", file_attr(7));
+  primary->apply_success(1);
+  backup->apply_success(1);
+
+  auto sizes = [&] {
+    std::map<std::string, uint64_t> out;
+    auto listing = f.tree.list_dir_attrs("/Artist", rank_origins(f.origins));
+    REQUIRE(listing);
+    for (const auto& e : *listing) out[e.name] = e.attr.size;
+    return out;
+  };
+  auto expected_song = [&] { return f.decide_song().selected()->attr->size; };
+
+  CHECK(sizes() == std::map<std::string, uint64_t>{{"only-backup.flac", 7}, {"song.flac", 100}});
+  CHECK(sizes()["song.flac"] == expected_song());
+  // The primary goes down: listing and decision both move to the backup's version.
+  set_health(primary, HealthStatus::kUnhealthy, 3);
+  CHECK(sizes()["song.flac"] == 200);
+  CHECK(sizes()["song.flac"] == expected_song());
+  CHECK_FALSE(f.tree.list_dir_attrs("/Artist/song.flac/x", rank_origins(f.origins)));
 }

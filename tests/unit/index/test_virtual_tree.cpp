@@ -233,3 +233,23 @@ TEST_CASE("merged_directory_mtime is the newest of the directory's copies and of
   CHECK(t.merged_directory_mtime("/Album") == std::make_pair(int64_t{500}, uint32_t{0}));
   CHECK_FALSE(t.merged_directory_mtime("/missing").has_value());
 }
+
+TEST_CASE("list_dir_attrs gives each directory its merged mtime as getattr does", "[index]") {
+  VirtualTree t;
+  auto dir = [](int64_t mtime) {
+    auto a = dir_attr();
+    a.mtime_sec = mtime;
+    return a;
+  };
+  t.upsert(0, "/Artist", dir(10));
+  t.upsert(0, "/Artist/Album", dir(50));
+  t.upsert(1, "/Artist/Album", dir(40));
+  t.upsert(1, "/Artist/Album/new.flac", file_attr(1, 700));  // added on the second origin
+  auto listing = t.list_dir_attrs("/Artist", {0, 1});
+  REQUIRE(listing.has_value());
+  REQUIRE(listing->size() == 1);
+  CHECK(listing->front().name == "Album");
+  CHECK(listing->front().attr.mtime_sec == 700);
+  CHECK(std::make_pair(listing->front().attr.mtime_sec, listing->front().attr.mtime_nsec) ==
+        *t.merged_directory_mtime("/Artist/Album"));
+}

@@ -4,7 +4,7 @@
 #include <mutex>
 #include <stdexcept>
 
-#include "notify/notifier_runner.h"
+#include "notifier_runner.h"
 #include "unit/unit_support.h"
 
 using namespace musicfs;

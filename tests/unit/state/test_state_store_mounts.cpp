@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "state/sqlite_db.h"
+#include "sqlite/sqlite_db.h"
 #include "state/state_store.h"
 #include "unit/unit_support.h"
 

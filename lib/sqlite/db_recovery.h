@@ -7,7 +7,7 @@
 #include <optional>
 #include <string>
 
-#include "util/error.h"
+#include "core/error.h"
 
 namespace musicfs {
 

@@ -1,4 +1,4 @@
-#include "state/write_queue.h"
+#include "sqlite/write_queue.h"
 
 #include <spdlog/spdlog.h>
 

@@ -5,8 +5,8 @@
 #include <fstream>
 #include <string>
 
-#include "state/db_recovery.h"
-#include "state/sqlite_db.h"
+#include "sqlite/db_recovery.h"
+#include "sqlite/sqlite_db.h"
 #include "unit/unit_support.h"
 
 using namespace musicfs;

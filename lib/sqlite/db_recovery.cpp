@@ -1,4 +1,4 @@
-#include "state/db_recovery.h"
+#include "sqlite/db_recovery.h"
 
 #include <sqlite3.h>
 #include <sys/stat.h>

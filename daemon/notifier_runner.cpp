@@ -1,4 +1,4 @@
-#include "notify/notifier_runner.h"
+#include "notifier_runner.h"
 
 #include <spdlog/spdlog.h>
 

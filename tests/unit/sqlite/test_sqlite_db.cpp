@@ -8,7 +8,7 @@
 #include <catch2/catch.hpp>
 #include <string>
 
-#include "state/sqlite_db.h"
+#include "sqlite/sqlite_db.h"
 #include "unit/unit_support.h"
 
 using namespace musicfs;

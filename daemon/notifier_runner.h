@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "config/config.h"
 #include "federation/event_log.h"
 #include "notify/notifier.h"
 

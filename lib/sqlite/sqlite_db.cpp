@@ -1,4 +1,4 @@
-#include "state/sqlite_db.h"
+#include "sqlite/sqlite_db.h"
 
 #include <sys/stat.h>
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <thread>
 
-#include "state/sqlite_db.h"
+#include "sqlite/sqlite_db.h"
 
 namespace musicfs {
 
