@@ -44,6 +44,13 @@ double cache_timeout(const FuseContext& ctx, uint64_t changes_before);
 // The virtual path of a node id, or replies ESTALE (an id the kernel may no longer use).
 std::optional<std::string> path_or_reply(fuse_req_t req, fuse_ino_t ino);
 
+// A node id's path and index attributes, or replies with the error (ESTALE, ENOENT, ...).
+struct NodeAttr {
+  std::string path;
+  EntryAttr attr;
+};
+std::optional<NodeAttr> attr_or_reply(fuse_req_t req, fuse_ino_t ino);
+
 // fuse_ops_entry.cpp
 void op_init(void* userdata, struct fuse_conn_info* conn);
 void op_lookup(fuse_req_t req, fuse_ino_t parent, const char* name);

@@ -100,19 +100,14 @@ std::vector<char> readdirplus_bytes(fuse_req_t req, fuse_ino_t ino, const std::v
 }  // namespace
 
 void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info* fi) {
-  auto path = path_or_reply(req, ino);
-  if (!path) return;
-  auto a = fuse_ctx(req).federation->getattr(*path);
-  if (!a) {
-    fuse_reply_err(req, to_errno(a.error()));
-    return;
-  }
-  if (a->type != EntryType::kDirectory) {
+  auto a = attr_or_reply(req, ino);
+  if (!a) return;
+  if (a->attr.type != EntryType::kDirectory) {
     fuse_reply_err(req, ENOTDIR);
     return;
   }
   auto* d = new DirHandle();
-  d->path = std::move(*path);
+  d->path = std::move(a->path);
   fi->fh = reinterpret_cast<uint64_t>(d);
   // Listings come from the index, and every change to a directory's names invalidates
   // its inode (KernelInvalidator), which drops the kernel's cached listing with it: so

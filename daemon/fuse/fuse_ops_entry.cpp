@@ -49,6 +49,17 @@ std::optional<std::string> path_or_reply(fuse_req_t req, fuse_ino_t ino) {
   return p;
 }
 
+std::optional<NodeAttr> attr_or_reply(fuse_req_t req, fuse_ino_t ino) {
+  auto path = path_or_reply(req, ino);
+  if (!path) return std::nullopt;
+  auto a = fuse_ctx(req).federation->getattr(*path);
+  if (!a) {
+    fuse_reply_err(req, to_errno(a.error()));
+    return std::nullopt;
+  }
+  return NodeAttr{std::move(*path), std::move(*a)};
+}
+
 void op_init(void*, struct fuse_conn_info* conn) {
   conn->max_readahead = 1 << 20;
   auto want = [conn](unsigned cap) {
@@ -125,19 +136,14 @@ void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info*) {
 }
 
 void op_readlink(fuse_req_t req, fuse_ino_t ino) {
-  auto path = path_or_reply(req, ino);
-  if (!path) return;
-  auto a = fuse_ctx(req).federation->getattr(*path);
-  if (!a) {
-    fuse_reply_err(req, to_errno(a.error()));
-    return;
-  }
-  if (a->type != EntryType::kSymlink) {
+  auto a = attr_or_reply(req, ino);
+  if (!a) return;
+  if (a->attr.type != EntryType::kSymlink) {
     fuse_reply_err(req, EINVAL);
     return;
   }
   // The link is returned as it is; the daemon never follows it (no escape from a root).
-  fuse_reply_readlink(req, a->symlink_target.c_str());
+  fuse_reply_readlink(req, a->attr.symlink_target.c_str());
 }
 
 void op_statfs(fuse_req_t req, fuse_ino_t) {
@@ -150,13 +156,7 @@ void op_statfs(fuse_req_t req, fuse_ino_t) {
 }
 
 void op_access(fuse_req_t req, fuse_ino_t ino, int mask) {
-  auto path = path_or_reply(req, ino);
-  if (!path) return;
-  auto a = fuse_ctx(req).federation->getattr(*path);
-  if (!a) {
-    fuse_reply_err(req, to_errno(a.error()));
-    return;
-  }
+  if (!attr_or_reply(req, ino)) return;
   fuse_reply_err(req, (mask & W_OK) ? EROFS : 0);
 }
 

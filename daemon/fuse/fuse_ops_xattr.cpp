@@ -39,12 +39,7 @@ void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) 
 }
 
 void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
-  auto path = path_or_reply(req, ino);
-  if (!path) return;
-  if (!fuse_ctx(req).federation->getattr(*path)) {
-    fuse_reply_err(req, ENOENT);
-    return;
-  }
+  if (!attr_or_reply(req, ino)) return;
   reply_value(req, std::string(kOriginAttr, sizeof kOriginAttr), size);
 }
 
