@@ -275,11 +275,19 @@ void Indexer::load(const OriginRuntimePtr& rt) {
   bool gone = false;
   auto apply = [&] {
     if (batch.empty() || gone) return;
-    std::lock_guard lock(membership_mu_);
-    if (!still_registered(rt)) {
-      gone = true;
-    } else {
-      tree_.apply_listed(rt->slot, batch, nullptr);
+    {
+      std::lock_guard lock(membership_mu_);
+      if (!still_registered(rt)) {
+        gone = true;
+      } else {
+        tree_.apply_listed(rt->slot, batch, nullptr);
+      }
+    }
+    // An origin loaded into a running mount (re-enabled, added) may take paths over
+    // from another: what the kernel caches of them (hour-long attributes, kept pages)
+    // must go. At a cold start the kernel knows no path and each call returns at once.
+    if (!gone && hooks_.invalidate) {
+      for (const auto& e : batch) hooks_.invalidate(e.path);
     }
     batch.clear();
   };
