@@ -16,6 +16,18 @@ bool same_definition(const OriginConfig& a, const OriginConfig& b) {
          a.caches_content() == b.caches_content() && a.settings == b.settings;
 }
 
+// The same for a notifier: its type and keys; not where it is written.
+bool same_notifiers(const std::vector<NotifyConfig>& a, const std::vector<NotifyConfig>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i].type != b[i].type || a[i].debounce_ms != b[i].debounce_ms || a[i].settings != b[i].settings ||
+        a[i].command != b[i].command) {
+      return false;
+    }
+  }
+  return true;
+}
+
 const OriginConfig* by_id(const std::vector<OriginConfig>& list, const std::string& id) {
   for (const auto& o : list) {
     if (o.id == id) return &o;
@@ -54,6 +66,14 @@ Result<std::string> MountTable::reload(Config config) {
   }
 
   std::lock_guard op(op_mu_);
+  // The notifiers first: built before anything changes, so that a table that cannot
+  // be built fails the reload with the mount as it was.
+  std::unique_ptr<NotifierSet> notifiers;
+  if (!same_notifiers(current->config.notify, config.notify)) {
+    auto made = NotifierSet::create(mp, config, events_);
+    if (!made) return made.error().with_context(config_location(config.source_path, 0));
+    notifiers = std::move(*made);
+  }
   std::vector<OriginConfig> catalog = config.origins;
   if (store_) {
     auto rows = store_->runtime_origins(mp);
@@ -87,13 +107,18 @@ Result<std::string> MountTable::reload(Config config) {
     current->catalog = catalog;
     current->config.origins = config.origins;
   }
+  if (notifiers) {
+    current->notifiers->replace_with(std::move(*notifiers));
+    current->config.notify = config.notify;
+  }
   std::string summary = "reloaded " + config.source_path;
-  if (added.empty() && removed.empty() && changed.empty()) {
-    summary += ": no origin changed";
+  if (added.empty() && removed.empty() && changed.empty() && !notifiers) {
+    summary += ": nothing changed";
   } else {
     if (!added.empty()) summary += "; added " + join(added);
     if (!removed.empty()) summary += "; removed " + join(removed);
     if (!changed.empty()) summary += "; changed " + join(changed);
+    if (notifiers) summary += "; notifiers now " + std::to_string(config.notify.size());
   }
   events_.record({0, 0, "config_reloaded", mp, "", "", summary});
   return summary;

@@ -133,9 +133,8 @@ Result<MountPtr> MountTable::mount(Config config) {
   if (!notifiers) return notifiers.error().with_context(config_location(config.source_path, 0));
   m->notifiers = std::move(*notifiers);
   FederationOptions opts;
-  if (!m->notifiers->empty()) {
-    opts.on_dirs_changed = [n = m->notifiers](const std::vector<std::string>& dirs) { n->push(dirs); };
-  }
+  // Always fed, even with no [[notify]] yet: a reload may add some.
+  opts.on_dirs_changed = [n = m->notifiers](const std::vector<std::string>& dirs) { n->push(dirs); };
   opts.decorate = decorate_;
   opts.cache = m->cache;
   opts.invalidate = [inv = m->invalidator](const std::string& p) { inv->invalidate(p); };

@@ -47,8 +47,8 @@ class MountTable {
   // Applies a config file read again (SIGHUP) to the mount made from it: origins
   // added, removed or changed in the file are added, removed or rebuilt live (run-time
   // changes made with `origins` still win, as at mount); a new mount_point moves the
-  // mount; a file not mounted yet is mounted. Other keys ([health], [cache]) take
-  // effect at the next mount. Returns what changed, for the log.
+  // mount; changed [[notify]] tables replace the notifiers; a file not mounted yet
+  // is mounted. Other keys ([health], [cache]) take effect at the next mount. Returns what changed, for the log.
   Result<std::string> reload(Config config);
   Status unmount(const std::string& mount_point, const std::string& why = "unmounted");
   void unmount_all();

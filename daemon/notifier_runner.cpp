@@ -48,6 +48,13 @@ void NotifierRunner::push(const std::vector<std::string>& dirs) {
   cv_.notify_all();
 }
 
+std::vector<std::string> NotifierRunner::undelivered() {
+  std::lock_guard lock(mu_);
+  std::set<std::string> all = batch_;
+  all.insert(pending_.begin(), pending_.end());
+  return {all.begin(), all.end()};
+}
+
 void NotifierRunner::loop() {
   std::unique_lock lock(mu_);
   while (!stopping_) {
@@ -132,7 +139,42 @@ Result<std::unique_ptr<NotifierSet>> NotifierSet::create(const std::string& moun
 }
 
 void NotifierSet::push(const std::vector<std::string>& dirs) {
+  std::lock_guard lock(mu_);
   for (auto& r : runners_) r->push(dirs);
+}
+
+bool NotifierSet::empty() const {
+  std::lock_guard lock(mu_);
+  return runners_.empty();
+}
+
+size_t NotifierSet::size() const {
+  std::lock_guard lock(mu_);
+  return runners_.size();
+}
+
+void NotifierSet::replace_with(NotifierSet&& next) {
+  Runners incoming;
+  {
+    std::lock_guard lock(next.mu_);
+    incoming.swap(next.runners_);
+  }
+  Runners outgoing;
+  {
+    std::lock_guard lock(mu_);
+    outgoing.swap(runners_);
+    runners_.swap(incoming);
+    // Under the lock, so that nothing pushed meanwhile overtakes the handover.
+    std::set<std::string> left;
+    for (auto& r : outgoing) {
+      for (auto& d : r->undelivered()) left.insert(std::move(d));
+    }
+    if (!left.empty()) {
+      const std::vector<std::string> dirs(left.begin(), left.end());
+      for (auto& r : runners_) r->push(dirs);
+    }
+  }
+  outgoing.clear();  // joins their threads, with no lock held
 }
 
 }  // namespace musicfs

@@ -45,6 +45,9 @@ class NotifierRunner {
 
   // Never blocks beyond the runner's own short lock.
   void push(const std::vector<std::string>& dirs);
+  // What it was told and has not delivered yet (a batch being retried included):
+  // handed on to the notifiers that replace it on a reload.
+  std::vector<std::string> undelivered();
 
  private:
   void loop();
@@ -67,17 +70,27 @@ class NotifierRunner {
   std::thread thread_;  // last: starts once everything above exists
 };
 
-// The notifiers of one mount, built from its [[notify]] tables.
+// The notifiers of one mount, built from its [[notify]] tables. The federation's
+// path events push into it from their own thread while a reload may replace its
+// runners, hence the lock.
 class NotifierSet {
  public:
   // Fails (naming the table) when a notifier cannot be built.
   static Result<std::unique_ptr<NotifierSet>> create(const std::string& mount_point, const Config& config,
                                                      EventLog& events);
   void push(const std::vector<std::string>& dirs);
-  bool empty() const { return runners_.empty(); }
+  bool empty() const;
+  size_t size() const;
+  // Takes over `next`'s runners (a config reloaded): what the old ones had not
+  // delivered yet goes to the new ones, so that no change is lost to a reload. The
+  // old runners end (a delivery in flight is cancelled) after the swap, outside the
+  // lock, so that push never waits for them.
+  void replace_with(NotifierSet&& next);
 
  private:
-  std::vector<std::unique_ptr<NotifierRunner>> runners_;
+  using Runners = std::vector<std::unique_ptr<NotifierRunner>>;
+  mutable std::mutex mu_;
+  Runners runners_;
 };
 
 }  // namespace musicfs

@@ -254,6 +254,60 @@ TEST_CASE("SIGHUP reads the config again: RELOADING=1 then READY=1 with origins 
   }
 }
 
+TEST_CASE("SIGHUP rebuilds the notifiers: one added by a reload hears the next change and one removed no more", "[systemd]") {
+  require_fuse();
+  TempDir dir;
+  mkdirs(dir / "mnt");
+  write_file(dir / "a/Old/01.flac", "old");
+  // Each script appends its arguments, one run per line, to its own log.
+  auto script = [&](const std::string& name) {
+    const std::string path = dir / (name + ".sh");
+    write_file(path, "#!/bin/sh\necho \"$*\" >> '" + (dir / (name + ".log")) + "'\n");
+    return path;
+  };
+  auto notify_toml = [](const std::string& path) {
+    return "\n[[notify]]\ntype = \"exec\"\ncommand = [\"/bin/sh\", \"" + path + "\"]\ndebounce_ms = 100\n";
+  };
+  const std::string first = script("first");
+  const std::string second = script("second");
+  const std::string plain = config_text(dir, origin_toml("a", 1, dir / "a"));
+  write_file(dir / "music.toml", plain);
+  NotifySocket notify(dir / "notify.sock");
+  ServiceDaemon d(dir, {"-c", dir / "music.toml"}, notify.path());
+  REQUIRE(notify.wait_for("READY=1"));
+  REQUIRE(path_exists(dir / "mnt/Old/01.flac"));
+
+  write_file(dir / "music.toml", plain + notify_toml(first));
+  d.signal(SIGHUP);
+  REQUIRE(notify.wait_for("RELOADING=1", 20s));
+  REQUIRE(notify.wait_for("READY=1", 30s));
+  INFO("daemon stderr:\n" << d.stderr_text());
+  CHECK_THAT(d.ctl({"events", "--kind", "config_reloaded"}).out, Catch::Contains("notifiers now 1"));
+  write_file(dir / "a/One/01.flac", "one");
+  REQUIRE(wait_until([&] { return path_exists(dir / "first.log"); }, 15s));
+  CHECK(read_file(dir / "first.log") == "/One\n");
+
+  // The first notifier replaced by the second: only the second hears of Two.
+  write_file(dir / "music.toml", plain + notify_toml(second));
+  d.signal(SIGHUP);
+  REQUIRE(notify.wait_for("RELOADING=1", 20s));
+  REQUIRE(notify.wait_for("READY=1", 30s));
+  write_file(dir / "a/Two/01.flac", "two");
+  REQUIRE(wait_until([&] { return path_exists(dir / "second.log"); }, 15s));
+  CHECK(read_file(dir / "second.log") == "/Two\n");
+  CHECK(read_file(dir / "first.log") == "/One\n");
+
+  SECTION("a [[notify]] table with a bad key fails the reload and the old notifier stays") {
+    write_file(dir / "music.toml", plain + "\n[[notify]]\ntype = \"mpd\"\nport = 99999\n");
+    d.signal(SIGHUP);
+    REQUIRE(notify.wait_for("RELOADING=1", 20s));
+    REQUIRE(notify.wait_for("READY=1", 30s));
+    CHECK_THAT(d.ctl({"events", "--kind", "config_reload_failed"}).out, Catch::Contains("port"));
+    write_file(dir / "a/Three/01.flac", "three");
+    CHECK(wait_until([&] { return read_file(dir / "second.log") == "/Two\n/Three\n"; }, 15s));
+  }
+}
+
 TEST_CASE("SIGHUP reopens the log file so that logrotate can move it", "[systemd]") {
   require_fuse();
   TempDir dir;
