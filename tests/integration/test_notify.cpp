@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "support/mpd_server.h"
@@ -390,4 +391,84 @@ TEST_CASE("events --follow --json streams a coalesced path_added event with its 
   auto names = (*burst)["names"].get<std::vector<std::string>>();
   std::sort(names.begin(), names.end());  // in the order the origin listed them
   CHECK(names == std::vector<std::string>{"01.flac", "02.flac", "03.flac"});
+}
+
+namespace {
+// A one-second FLAC with the given tags, made beside the origins.
+void make_flac(const std::string& path, const std::vector<std::string>& tags) {
+  mkdirs(fs::path(path).parent_path());
+  REQUIRE(run_program({"sox", "-n", "-r", "44100", "-c", "2", "-b", "16", path, "synth", "1", "sine", "440"}).exit_code ==
+          0);
+  std::vector<std::string> args{"metaflac"};
+  for (const auto& t : tags) args.push_back("--set-tag=" + t);
+  args.push_back(path);
+  REQUIRE(run_program(args).exit_code == 0);
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string l; std::getline(in, l);) {
+    if (!l.empty()) out.push_back(l);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+}  // namespace
+
+TEST_CASE("mpd notifier: a track added to a shared folder and a re-tag reach MPD and an origin going offline purges nothing") {
+  require_root();  // origin a is a tmpfs, to pull away at the end
+  for (const char* tool : {"sox", "metaflac"}) {
+    if (run_program({"sh", "-c", std::string("command -v ") + tool}).exit_code != 0) {
+      skip_test(std::string(tool) + " is not installed (scripts/install-deps.sh installs sox and flac)");
+    }
+  }
+  TempDir scratch;
+  MpdServer::Options o;
+  o.socket_path = scratch / "mpd.sock";
+  Fixture fx({{"a", 1}, {"b", 2}}, "[health]\ncheck_interval_secs = 1\nhealthy_threshold = 1\n\n[[notify]]\n"
+                                   "type = \"mpd\"\nsocket = \"" + o.socket_path + "\"\ndebounce_ms = 200\n");
+  TmpfsMount tmp(fx.origin_dir("a"));
+  // "Shared" is a folder both origins hold; the other two are on one origin each.
+  make_flac(fx.origin_dir("a") + "/Shared/01 One.flac", {"TITLE=One", "ALBUM=Shared"});
+  make_flac(fx.origin_dir("b") + "/Shared/02 Two.flac", {"TITLE=Two", "ALBUM=Shared"});
+  make_flac(fx.origin_dir("a") + "/Only A/01.flac", {"TITLE=Only on a"});
+  make_flac(fx.origin_dir("b") + "/Only B/01.flac", {"TITLE=Only on b"});
+  fx.mount();
+  REQUIRE(wait_until([&] { return path_exists(fx.in_mount("Only B/01.flac")); }));
+  MpdServer mpd(fx.mount_point(), o);
+  REQUIRE(mpd.mpc({"update", "--wait"}).exit_code == 0);
+  REQUIRE(lines_of(mpd.mpc({"listall"}).out).size() == 4);
+  auto listed = [&] { return mpd.mpc({"listall"}, 5s).out; };
+  INFO("daemon log:\n" << fx.daemon().log() << "\nmpd log:\n" << mpd.log());
+
+  // A track added on origin 2 to the folder origin 1 serves.
+  make_flac(scratch / "staging/03 Added.flac", {"TITLE=Added", "ALBUM=Shared"});
+  fs::rename(scratch / "staging/03 Added.flac", fx.origin_dir("b") + "/Shared/03 Added.flac");
+  CHECK(wait_until([&] { return listed().find("Shared/03 Added.flac") != std::string::npos; }, 15s));
+
+  // A tag edited in place on origin 1: MPD reads the new title through the mount.
+  REQUIRE(run_program({"metaflac", "--remove-tag=TITLE", "--set-tag=TITLE=Edited on a",
+                       fx.origin_dir("a") + "/Shared/01 One.flac"})
+              .exit_code == 0);
+  CHECK(wait_until(
+      [&] { return mpd.mpc({"find", "title", "Edited on a"}, 5s).out.find("Shared/01 One.flac") != std::string::npos; },
+      15s));
+
+  // Origin 1 goes offline. Its files stay in the tree, so neither the notifier nor a
+  // full rescan that someone starts makes MPD forget them.
+  const auto before = lines_of(listed());
+  REQUIRE(before.size() == 5);
+  const size_t sent_before = fx.events("notify_sent").size();
+  tmp.unmount_lazy();
+  REQUIRE(wait_until([&] { return origin_state(fx, "a") == "unhealthy"; }, 15s));
+  REQUIRE(mpd.mpc({"update", "--wait"}).exit_code == 0);
+  const auto until = std::chrono::steady_clock::now() + 15s;
+  while (std::chrono::steady_clock::now() < until) {
+    const auto now = lines_of(listed());
+    REQUIRE(now == before);
+    std::this_thread::sleep_for(500ms);  // sampling a state that must hold, not waiting for one
+  }
+  CHECK(fx.events("notify_sent").size() == sent_before);
+  CHECK(fx.events("path_removed").empty());
 }
