@@ -3,11 +3,11 @@
 // `password` when password_file is set, then `update "DIR"` for each changed
 // directory, relative to music_root (the mount path MPD's music_directory points at).
 // MPD then rescans only those directories, with auto_update off or unable to see
-// changes in a FUSE mount. Connect, write and each reply are bounded by the attempt's
-// deadline; the password is read from its file at each attempt and never logged.
+// changes in a FUSE mount. The name lookup, connect, write and each reply are bounded
+// by the attempt's deadline; the password is read from its file at each attempt and
+// never logged.
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -18,6 +18,7 @@
 #include <sstream>
 
 #include "notify/notifier.h"
+#include "util/host_resolver.h"
 #include "util/unique_fd.h"
 
 namespace musicfs {
@@ -219,19 +220,14 @@ class MpdNotifier : public Notifier {
       std::copy(socket_.begin(), socket_.end(), a.sun_path);
       return connect_to(reinterpret_cast<sockaddr*>(&a), sizeof a, AF_UNIX, deadline, cancelled_, socket_);
     }
-    addrinfo hints{};
-    hints.ai_socktype = SOCK_STREAM;
-    addrinfo* res = nullptr;
     const std::string where = host_ + ":" + std::to_string(port_);
-    if (int rc = ::getaddrinfo(host_.c_str(), std::to_string(port_).c_str(), &hints, &res); rc != 0) {
-      return make_error(ErrorCode::kUnavailable, "cannot resolve " + host_ + ": " + ::gai_strerror(rc));
-    }
+    auto addrs = resolve_host(host_, std::to_string(port_), deadline, &cancelled_);
+    if (!addrs) return addrs.error();
     Result<UniqueFd> out = make_error(ErrorCode::kUnavailable, "no address for " + where);
-    for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
-      out = connect_to(ai->ai_addr, ai->ai_addrlen, ai->ai_family, deadline, cancelled_, where);
+    for (const auto& a : *addrs) {
+      out = connect_to(a.sockaddr_ptr(), a.length, a.family, deadline, cancelled_, where);
       if (out) break;
     }
-    ::freeaddrinfo(res);
     return out;
   }
 

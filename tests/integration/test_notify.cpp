@@ -4,7 +4,14 @@
 // auto_update off whose music_directory is the mount.
 #include <catch2/catch.hpp>
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -460,6 +467,9 @@ TEST_CASE("mpd notifier: a track added to a shared folder and a re-tag reach MPD
   const auto before = lines_of(listed());
   REQUIRE(before.size() == 5);
   const size_t sent_before = fx.events("notify_sent").size();
+  // metaflac may have rewritten the file through a temporary beside it: its removal
+  // is a real path event, from before the origin went away.
+  const size_t removed_before = fx.events("path_removed").size();
   tmp.unmount_lazy();
   REQUIRE(wait_until([&] { return origin_state(fx, "a") == "unhealthy"; }, 15s));
   REQUIRE(mpd.mpc({"update", "--wait"}).exit_code == 0);
@@ -470,5 +480,117 @@ TEST_CASE("mpd notifier: a track added to a shared folder and a re-tag reach MPD
     std::this_thread::sleep_for(500ms);  // sampling a state that must hold, not waiting for one
   }
   CHECK(fx.events("notify_sent").size() == sent_before);
-  CHECK(fx.events("path_removed").empty());
+  const auto removed = fx.events("path_removed");
+  INFO("path_removed events: " << nlohmann::json(removed).dump());
+  CHECK(removed.size() == removed_before);
+}
+
+namespace {
+// A DNS server that takes every query and never answers: a UDP socket on port 53 of
+// a loopback address of its own (any of 127/8 can be bound), never read.
+class SilentDnsServer {
+ public:
+  SilentDnsServer() {
+    fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    REQUIRE(fd_ >= 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(53);
+    // 127.77.x.y from our pid, so that parallel runs do not collide.
+    const auto pid = static_cast<uint32_t>(::getpid());
+    address_ = "127.77." + std::to_string((pid >> 8) % 250 + 1) + "." + std::to_string(pid % 250 + 1);
+    REQUIRE(::inet_pton(AF_INET, address_.c_str(), &a.sin_addr) == 1);
+    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  }
+  ~SilentDnsServer() { ::close(fd_); }
+  const std::string& address() const { return address_; }
+
+ private:
+  int fd_ = -1;
+  std::string address_;
+};
+
+// A process killed (and reaped) when the test ends, however it ends.
+struct ChildGuard {
+  pid_t pid = -1;
+  ~ChildGuard() {
+    if (pid > 0) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+  }
+};
+}  // namespace
+
+TEST_CASE("mpd notifier whose host name gets no DNS answer fails within timeout_ms and the daemon stops promptly") {
+  require_root();  // a mount namespace of the daemon's own, whose /etc/resolv.conf is ours
+  if (run_program({"sh", "-c", "command -v unshare"}).exit_code != 0) skip_test("unshare is not installed");
+  SilentDnsServer dns;
+  TempDir dir;
+  write_file(dir / "resolv.conf", "nameserver " + dns.address() + "\noptions timeout:30 attempts:1\n");
+  mkdirs(dir / "mnt");
+  mkdirs(dir / "origin");
+  const std::string notifier = "[[notify]]\ntype = \"mpd\"\nhost = \"mpd.music.example\"\ndebounce_ms = 100\n";
+  write_file(dir / "music.toml", "mount_point = \"" + (dir / "mnt") + "\"\ncache_dir = \"" + (dir / "cache") +
+                                     "\"\n\n[[origins]]\nid = \"a\"\norigin_type = \"local\"\npriority = 1\npath = \"" +
+                                     (dir / "origin") + "\"\n\n" + notifier + "timeout_ms = 500\n\n" + notifier +
+                                     "timeout_ms = 600000\n");
+  const std::string socket = dir / "ctl.sock";
+  // The daemon in a mount namespace that sees the silent server as its resolver (and
+  // whose FUSE mount the test does not see: it watches the events instead).
+  const std::string script = "mount --bind \"$0\" /etc/resolv.conf && exec \"$@\"";
+  std::vector<std::string> args{"unshare", "--mount", "--propagation", "slave", "sh", "-c", script,
+                                dir / "resolv.conf", MUSICFSCTL_PATH, "--socket", socket, "daemon", "--state-dir",
+                                dir / "state"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const std::string log_path = dir / "daemon.log";
+  ChildGuard daemon;
+  daemon.pid = ::fork();
+  REQUIRE(daemon.pid >= 0);
+  if (daemon.pid == 0) {  // only async-signal-safe calls until exec
+    const int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    ::dup2(log, 1);
+    ::dup2(log, 2);
+    ::execvp(argv[0], argv.data());
+    ::_exit(127);
+  }
+  auto log = [&] { return path_exists(log_path) ? read_file(log_path) : std::string(); };
+  auto ctl = [&](std::vector<std::string> args, std::chrono::milliseconds timeout = 30s) {
+    args.insert(args.begin(), {"--socket", socket});
+    return run_ctl(args, timeout);
+  };
+  const bool up = wait_until([&] { return ctl({"status"}, 5s).exit_code == 0; }, 20s);
+  INFO("daemon log:\n" << log());
+  REQUIRE(up);
+  auto mounted = ctl({"mount", "-c", dir / "music.toml"});
+  INFO("mount: " << mounted.err);
+  REQUIRE(mounted.exit_code == 0);
+
+  // After the first listing: a file it finds is no change to report.
+  REQUIRE(wait_until([&] { return log().find("origin a: listed") != std::string::npos; }, 15s));
+  write_file(dir / "origin/Album/01.flac", "x");
+  std::string failed;
+  const bool seen = wait_until(
+      [&] {
+        failed = ctl({"events", "--kind", "notify_failed"}).out;
+        return !failed.empty();
+      },
+      15s);
+  INFO("daemon log:\n" << log());
+  REQUIRE(seen);
+  CHECK_THAT(failed, Catch::Contains("notify[0] mpd") && Catch::Contains("cannot resolve mpd.music.example: no answer within"));
+
+  // notify[1] waits up to ten minutes for the same answer; stopping does not wait for it.
+  const auto asked = std::chrono::steady_clock::now();
+  auto stop = ctl({"daemon", "stop"}, 60s);
+  CHECK(stop.exit_code == 0);
+  int status = 0;
+  bool ended = wait_until([&] { return ::waitpid(daemon.pid, &status, WNOHANG) == daemon.pid; }, 60s);
+  REQUIRE(ended);
+  daemon.pid = -1;
+  const auto took = std::chrono::steady_clock::now() - asked;
+  // The resolver would have held a plain getaddrinfo for 30 s.
+  CHECK(took < 10s);
 }
