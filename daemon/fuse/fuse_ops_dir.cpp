@@ -87,7 +87,7 @@ std::vector<char> readdirplus_bytes(fuse_req_t req, fuse_ino_t ino, const std::v
     const DirEntryAttr& entry = entries[at - kFirstEntry];
     size_t need = fuse_add_direntry_plus(req, nullptr, 0, entry.name.c_str(), nullptr, 0);
     if (need > room) return need;
-    auto ref = ctx.inodes.lookup(ino, entry.name);
+    auto ref = ctx.inodes.lookup(ino, entry.name, &entry.attr);
     if (!ref) return room + 1;  // the directory itself is gone: end the listing here
     given.push_back(ref->id);
     e.ino = ref->id;

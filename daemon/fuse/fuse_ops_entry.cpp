@@ -95,7 +95,7 @@ void op_lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
     fuse_reply_err(req, to_errno(a.error()));
     return;
   }
-  auto ref = ctx.inodes.lookup(parent, name);
+  auto ref = ctx.inodes.lookup(parent, name, &*a);
   if (!ref) {
     fuse_reply_err(req, ESTALE);
     return;
@@ -132,6 +132,7 @@ void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info*) {
   }
   struct stat st;
   fill_stat(*a, ctx, ino, &st);
+  ctx.inodes.note_told(ino, *a);
   fuse_reply_attr(req, &st, cache_timeout(ctx, before));
 }
 

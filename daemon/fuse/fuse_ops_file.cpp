@@ -38,9 +38,19 @@ void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info* fi) {
     ctx.open_handles.insert(handle);
   }
   fi->fh = reinterpret_cast<uint64_t>(handle);
-  // The kernel's page cache stays valid across opens: when the file changes at an
-  // origin, the index update invalidates the inode (and its pages) explicitly.
-  fi->keep_cache = 1;
+  if (ctx.inodes.told_differs(ino, (*handle)->opened)) {
+    // Another copy serves the path than the kernel's attributes describe (the route
+    // changed and its invalidation is still on its way): its cached size would cut or
+    // pad this reader's bytes, and its pages are the other copy's. This handle reads
+    // past both, and the kernel is told the new attributes.
+    fi->direct_io = 1;
+    fi->keep_cache = 0;
+    ctx.invalidator->invalidate(*path);
+  } else {
+    // The kernel's page cache stays valid across opens: when the file changes at an
+    // origin, the index update invalidates the inode (and its pages) explicitly.
+    fi->keep_cache = 1;
+  }
   if (fuse_reply_open(req, fi) != 0) {
     // Interrupted: the kernel will never release this handle.
     std::lock_guard lock(ctx.open_mu);

@@ -23,12 +23,20 @@ uint64_t InodeTable::find_child_locked(uint64_t parent, std::string_view name) c
   return it == by_name_.end() ? 0 : it->second;
 }
 
-std::optional<InodeTable::Ref> InodeTable::lookup(uint64_t parent, std::string_view name) {
+void InodeTable::set_told(Entry& e, const EntryAttr& a) {
+  e.told = true;
+  e.told_size = a.size;
+  e.told_mtime_sec = a.mtime_sec;
+  e.told_mtime_nsec = a.mtime_nsec;
+}
+
+std::optional<InodeTable::Ref> InodeTable::lookup(uint64_t parent, std::string_view name, const EntryAttr* told) {
   std::lock_guard lock(mu_);
   if (!valid_locked(parent)) return std::nullopt;
   if (uint64_t id = find_child_locked(parent, name); id != 0) {
     Entry& e = entries_[id];
     ++e.nlookup;
+    if (told) set_told(e, *told);
     return Ref{id, e.generation};
   }
   uint64_t id;
@@ -45,6 +53,8 @@ std::optional<InodeTable::Ref> InodeTable::lookup(uint64_t parent, std::string_v
   e.name.assign(name);
   e.nlookup = 1;
   e.children = 0;
+  e.told = false;
+  if (told) set_told(e, *told);
   ++e.generation;
   ++entries_[parent].children;
   by_name_.emplace(Key{parent, e.name}, id);
@@ -92,6 +102,19 @@ std::optional<std::string> InodeTable::path_of_locked(uint64_t id) const {
     path += **it;
   }
   return path;
+}
+
+void InodeTable::note_told(uint64_t id, const EntryAttr& told) {
+  std::lock_guard lock(mu_);
+  if (valid_locked(id)) set_told(entries_[id], told);
+}
+
+bool InodeTable::told_differs(uint64_t id, const EntryAttr& now) const {
+  std::lock_guard lock(mu_);
+  if (!valid_locked(id)) return false;
+  const Entry& e = entries_[id];
+  return e.told &&
+         (e.told_size != now.size || e.told_mtime_sec != now.mtime_sec || e.told_mtime_nsec != now.mtime_nsec);
 }
 
 std::optional<std::string> InodeTable::path_of(uint64_t id) const {

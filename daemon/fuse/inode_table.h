@@ -23,6 +23,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/entry_attr.h"
+
 namespace musicfs {
 
 class InodeTable {
@@ -45,7 +47,15 @@ class InodeTable {
 
   // The kernel was given (or will be given) the entry `name` in directory `parent`:
   // finds or makes it and counts one lookup. nullopt when `parent` is unknown.
-  std::optional<Ref> lookup(uint64_t parent, std::string_view name);
+  // `told`, when given, is the attributes the reply carries (see told_differs).
+  std::optional<Ref> lookup(uint64_t parent, std::string_view name, const EntryAttr* told = nullptr);
+  // A getattr reply for `id` carries these attributes.
+  void note_told(uint64_t id, const EntryAttr& told);
+  // Whether the kernel was last told another size or mtime for file `id` than `now`.
+  // Which copy serves a path can change between the kernel's lookup and an open (an
+  // origin comes back, fails, is enabled), and the kernel's cached size then cuts or
+  // pads reads of the new copy until its invalidation arrives: an open checks here.
+  bool told_differs(uint64_t id, const EntryAttr& now) const;
   // The kernel drops `n` lookups of `id`.
   void forget(uint64_t id, uint64_t n);
   // The virtual path of `id` ("/" for the root); nullopt for an id the table does not hold.
@@ -65,7 +75,12 @@ class InodeTable {
     uint32_t children = 0;  // entries whose parent this is
     uint64_t generation = 0;
     bool used = false;
+    bool told = false;  // told_* hold what the last reply with attributes said
+    uint32_t told_mtime_nsec = 0;
+    uint64_t told_size = 0;
+    int64_t told_mtime_sec = 0;
   };
+  static void set_told(Entry& e, const EntryAttr& a);
   struct Key {
     uint64_t parent;
     std::string_view name;  // points into Entry::name, stable in the deque

@@ -268,7 +268,7 @@ Result<std::shared_ptr<FileSession>> Federation::open(const std::string& path) {
   if (attr->type == EntryType::kDirectory) {
     return make_error(ErrorCode::kInvalidArgument, path + ": is a directory", EISDIR);
   }
-  return std::make_shared<FileSession>(path);
+  return std::make_shared<FileSession>(path, std::move(*attr));
 }
 
 }  // namespace musicfs

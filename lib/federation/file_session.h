@@ -33,8 +33,10 @@ struct ChunkFetch {
 };
 
 struct FileSession : std::enable_shared_from_this<FileSession> {
-  explicit FileSession(std::string p) : path(std::move(p)) {}
+  FileSession(std::string p, EntryAttr a) : path(std::move(p)), opened(std::move(a)) {}
   const std::string path;
+  // The attributes the path had when it was opened (its selected copy's).
+  const EntryAttr opened;
   std::mutex mu;
   // Origin files opened for this handle so far (lazily, one per origin that served
   // it), so failover moves between replicas without reopening on every read.

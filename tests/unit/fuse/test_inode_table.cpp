@@ -89,3 +89,33 @@ TEST_CASE("inode table: find tells what the kernel knows of a path") {
   CHECK(t.find("/").id == InodeTable::kRootId);
   CHECK(t.find("/Artist/").id == dir->id);
 }
+
+TEST_CASE("inode table: told_differs says when an open sees another size or mtime than the kernel was told") {
+  InodeTable t;
+  EntryAttr nas;
+  nas.size = 22;
+  nas.mtime_sec = 1000;
+  EntryAttr laptop = nas;
+  laptop.size = 11;
+  auto f = t.lookup(InodeTable::kRootId, "same.flac", &nas);
+  REQUIRE(f);
+  CHECK_FALSE(t.told_differs(f->id, nas));
+  CHECK(t.told_differs(f->id, laptop));
+  EntryAttr touched = nas;
+  touched.mtime_nsec = 5;
+  CHECK(t.told_differs(f->id, touched));
+  // A getattr reply (or a new lookup) with the new copy's attributes catches up.
+  t.note_told(f->id, laptop);
+  CHECK_FALSE(t.told_differs(f->id, laptop));
+  REQUIRE(t.lookup(InodeTable::kRootId, "same.flac", &nas));
+  CHECK(t.told_differs(f->id, laptop));
+  // Nothing told (a lookup without attributes): nothing to differ from.
+  auto quiet = t.lookup(InodeTable::kRootId, "other.flac");
+  REQUIRE(quiet);
+  CHECK_FALSE(t.told_differs(quiet->id, laptop));
+  // A reused id starts with nothing told.
+  t.forget(quiet->id, 1);
+  auto reused = t.lookup(InodeTable::kRootId, "third.flac");
+  REQUIRE(reused);
+  CHECK_FALSE(t.told_differs(reused->id, laptop));
+}
