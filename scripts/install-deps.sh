@@ -10,7 +10,7 @@ packages=(
   # libraries (design card: nothing vendored that Debian packages)
   libcli11-dev libfuse3-dev libsqlite3-dev libtomlplusplus-dev libspdlog-dev
   catch2 nlohmann-json3-dev libxxhash-dev libpugixml-dev
-  libssh-dev libcurl4-openssl-dev libsystemd-dev
+  libssh-dev libssl-dev libcurl4-openssl-dev libsystemd-dev
   # fuzz targets (tests/fuzz): clang with libFuzzer and the sanitizer runtimes
   clang libclang-rt-14-dev
   # runtime and test tools

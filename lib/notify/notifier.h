@@ -49,5 +49,8 @@ std::vector<std::string> notifier_type_names();
 // Each type's descriptor, defined in its own file.
 NotifierTypeInfo exec_notifier_type();
 NotifierTypeInfo mpd_notifier_type();
+NotifierTypeInfo subsonic_notifier_type();
+NotifierTypeInfo jellyfin_notifier_type();
+NotifierTypeInfo plex_notifier_type();
 
 }  // namespace musicfs

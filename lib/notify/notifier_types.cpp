@@ -7,6 +7,9 @@ const std::vector<NotifierTypeInfo>& notifier_types() {
   static const std::vector<NotifierTypeInfo> types = {
       exec_notifier_type(),
       mpd_notifier_type(),
+      subsonic_notifier_type(),
+      jellyfin_notifier_type(),
+      plex_notifier_type(),
   };
   return types;
 }

@@ -13,7 +13,7 @@
 namespace musicfs {
 
 struct NotifyConfig {
-  std::string type;  // "exec", "mpd"
+  std::string type;  // "exec", "mpd", "subsonic", "jellyfin", "plex"
   int64_t debounce_ms = 2000;
   std::map<std::string, SettingValue> settings;
   std::vector<std::string> command;  // exec: the program and its arguments
