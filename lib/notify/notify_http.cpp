@@ -179,6 +179,13 @@ std::string check_http_url(const std::string& url) {
   if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
     return "url '" + url + "' must start with http:// or https://";
   }
+  // user:password@ would put a secret in the config, the events and the logs.
+  const size_t authority = url.find("//") + 2;
+  const size_t end = url.find_first_of("/?#", authority);
+  if (url.substr(authority, end == std::string::npos ? std::string::npos : end - authority).find('@') !=
+      std::string::npos) {
+    return "url must not carry credentials (user@ or user:password@); give them by file";
+  }
   return {};
 }
 

@@ -85,3 +85,59 @@ TEST_CASE("notify table errors name file line and key", "[config][notify]") {
   REQUIRE_FALSE(scalar.ok());
   CHECK_THAT(scalar.error().message, Contains("test.toml:1: notify: ") && Contains("[[notify]]"));
 }
+
+TEST_CASE("subsonic jellyfin and plex tables parse and check their keys", "[config][notify]") {
+  auto c = parse_config_string(std::string(kOrigin) + R"(
+[[notify]]
+type = "subsonic"
+url = "http://127.0.0.1:4533/"
+user = "admin"
+password_file = "/etc/musicfs/navidrome.pw"
+
+[[notify]]
+type = "jellyfin"
+url = "https://jellyfin.lan"
+api_key_file = "/etc/musicfs/jellyfin.key"
+path_prefix = "/media/music"
+timeout_ms = 3000
+
+[[notify]]
+type = "plex"
+url = "http://plex.lan:32400"
+token_file = "/etc/musicfs/plex.token"
+section = 2
+)",
+                               "test.toml");
+  INFO((c.ok() ? std::string() : c.error().message));
+  REQUIRE(c.ok());
+  REQUIRE(c->notify.size() == 3);
+  CHECK(c->notify[0].string_setting("user") == "admin");
+  CHECK(c->notify[1].string_setting("path_prefix") == "/media/music");
+  CHECK(c->notify[1].int_setting("timeout_ms", 0) == 3000);
+  CHECK(c->notify[2].int_setting("section", 0) == 2);
+
+  CHECK_THAT(notify_error("[[notify]]\ntype = \"subsonic\"\nurl = \"http://x\"\nuser = \"u\"\n", 6,
+                          "notify[0].password_file: "),
+             Contains("missing"));
+  CHECK_THAT(notify_error("[[notify]]\ntype = \"subsonic\"\nurl = \"http://x\"\npassword_file = \"/pw\"\n", 6,
+                          "notify[0].user: "),
+             Contains("missing"));
+  CHECK_THAT(notify_error("[[notify]]\ntype = \"jellyfin\"\nurl = \"ftp://x\"\napi_key_file = \"/k\"\n", 6,
+                          "notify[0]: "),
+             Contains("http:// or https://"));
+  CHECK_THAT(notify_error("[[notify]]\ntype = \"jellyfin\"\nurl = \"http://me:pw@x\"\napi_key_file = \"/k\"\n", 6,
+                          "notify[0]: "),
+             Contains("credentials"));
+  CHECK_THAT(notify_error("[[notify]]\ntype = \"plex\"\nurl = \"http://x\"\ntoken_file = \"/t\"\n", 6,
+                          "notify[0].section: "),
+             Contains("missing"));
+  CHECK_THAT(notify_error("[[notify]]\ntype = \"plex\"\nurl = \"http://x\"\ntoken_file = \"/t\"\nsection = 0\n", 10,
+                          "notify[0].section: "),
+             Contains("out of range"));
+  CHECK_THAT(notify_error("[[notify]]\ntype = \"plex\"\nurl = \"http://x\"\ntoken_file = \"t\"\nsection = 1\n", 9,
+                          "notify[0].token_file: "),
+             Contains("absolute"));
+  // A secret is never a key of its own: only a file that holds it.
+  CHECK_THAT(notify_error("[[notify]]\ntype = \"plex\"\nurl = \"http://x\"\ntoken = \"abc\"\n", 9, "notify[0].token: "),
+             Contains("unknown"));
+}
