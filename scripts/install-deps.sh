@@ -10,7 +10,7 @@ packages=(
   # libraries (design card: nothing vendored that Debian packages)
   libcli11-dev libfuse3-dev libsqlite3-dev libtomlplusplus-dev libspdlog-dev
   catch2 nlohmann-json3-dev libxxhash-dev libpugixml-dev
-  libssh-dev libssl-dev libcurl4-openssl-dev libsystemd-dev
+  libssh-dev libssl-dev libcurl4-openssl-dev libsystemd-dev libtag1-dev
   # fuzz targets (tests/fuzz): clang with libFuzzer and the sanitizer runtimes
   clang libclang-rt-14-dev
   # runtime and test tools
@@ -21,7 +21,7 @@ packages=(
   openssh-server openssh-client
   # the demo library (scripts/make-demo-library.sh) and the MPD test that plays it;
   # libsox-fmt-mp3 lets soxi read MP3s
-  sox libsox-fmt-mp3 flac lame vorbis-tools mpd mpc
+  sox libsox-fmt-mp3 flac lame vorbis-tools opus-tools mpd mpc
   # promtool (tests check `musicfsctl metrics` and the textfile with `promtool check metrics`)
   prometheus
   # packaging (tests/package/deb): dpkg-shlibdeps for cpack's Depends, lintian to check the .deb
