@@ -378,7 +378,9 @@ TEST_CASE("events --follow --json streams a coalesced path_added event with its 
   StreamingProcess follow(
       {MUSICFSCTL_PATH, "--socket", fx.daemon().socket(), "--json", "events", "--follow", "--kind", "path_added"});
   // An event recorded before the follower attached is in the backlog it prints first,
-  // so there is no race with its start.
+  // so there is no race with its start. A file written before the first listing ends
+  // would be part of the mount's first index, which is no change.
+  REQUIRE(wait_until([&] { return fx.daemon().log().find("origin a: listed") != std::string::npos; }, 15s));
   write_file(fx.origin_dir("a") + "/first.flac", "x");
   auto first = follow.read_line(15s);
   INFO("follow stderr: " << follow.err() << "\ndaemon log:\n" << fx.daemon().log());
@@ -441,6 +443,9 @@ TEST_CASE("mpd notifier: a track added to a shared folder and a re-tag reach MPD
   make_flac(fx.origin_dir("b") + "/Shared/02 Two.flac", {"TITLE=Two", "ALBUM=Shared"});
   make_flac(fx.origin_dir("a") + "/Only A/01.flac", {"TITLE=Only on a"});
   make_flac(fx.origin_dir("b") + "/Only B/01.flac", {"TITLE=Only on b"});
+  // MPD re-reads a file's tags only when its mtime in whole seconds moved: an edit in
+  // the second of its first scan would go unseen by MPD itself, whatever we tell it.
+  set_mtime(fx.origin_dir("a") + "/Shared/01 One.flac", ::time(nullptr) - 120);
   fx.mount();
   REQUIRE(wait_until([&] { return path_exists(fx.in_mount("Only B/01.flac")); }));
   MpdServer mpd(fx.mount_point(), o);
