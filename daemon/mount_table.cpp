@@ -245,13 +245,15 @@ Status MountTable::unmount(const std::string& mount_point, const std::string& wh
     if (it == mounts_.end()) return make_error(ErrorCode::kNotFound, mount_point + " is not mounted by this daemon");
     m = it->second;
     mounts_.erase(it);
+    // Recorded under the same lock that takes the mount out of the table, so that a
+    // client who sees the mount gone from `status` also finds its unmount event.
+    events_.record({0, 0, "unmount", m->config.mount_point, "", "", why});
   }
   // Reads waiting on a hung origin end at once; then the FUSE loop can stop.
   m->federation->cancel();
   m->fuse.reset();
   m->federation->stop();
   if (store_) (void)store_->forget_mount(m->config.mount_point);
-  events_.record({0, 0, "unmount", m->config.mount_point, "", "", why});
   return {};
 }
 
