@@ -43,6 +43,7 @@ CliCommand unmount_command();
 CliCommand status_command();
 CliCommand events_command();
 CliCommand route_explain_command();
+CliCommand tags_command();
 CliCommand health_command();
 CliCommand origins_command();
 CliCommand cache_command();

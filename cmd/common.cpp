@@ -14,6 +14,7 @@ const std::vector<CliCommand>& cli_commands() {
       status_command(),
       events_command(),
       route_explain_command(),
+      tags_command(),
       health_command(),
       origins_command(),
       cache_command(),

@@ -55,12 +55,13 @@ CliCommand route_explain_command() {
                         << "serving:   " << serving_line(r) << "\n"
                         << "divergent: " << (flag(r, "divergent") ? "yes, replicas differ in size or mtime" : "no")
                         << "\n\n";
-              Table t({"ORIGIN", "HAS", "PRIORITY", "CACHE", "STATUS", "P50_MS", "FAILURES", "SIZE", "MTIME"});
+              Table t({"ORIGIN", "HAS", "PRIORITY", "CACHE", "STATUS", "P50_MS", "FAILURES", "SIZE", "MTIME", "ORIGIN_PATH"});
               for (const auto& c : list(r, "candidates")) {
                 t.add({text(c, "origin"), flag(c, "has_file") ? "yes" : "no", text(c, "priority"),
                        flag(c, "cache") ? "yes" : "no", text(c, "status"),
                        fmt_ms(field(c, "latency_p50_ms")), text(c, "consecutive_failures"),
-                       field(c, "size").is_null() ? "-" : std::to_string(count(c, "size")), text(c, "mtime")});
+                       field(c, "size").is_null() ? "-" : std::to_string(count(c, "size")), text(c, "mtime"),
+                       field(c, "origin_path").is_null() ? "-" : path_text(c, "origin_path")});
               }
               t.print();
               return kExitOk;

@@ -36,6 +36,11 @@ CliCommand status_command() {
               for (const auto& m : mounts) {
                 std::cout << "\nmount " << path_text(m, "mount_point", "") << " (config " << path_text(m, "config", "")
                           << ", mounted " << fmt_age(field(m, "mounted_at")) << ")\n";
+                if (const auto& l = field(m, "layout"); !l.is_null()) {
+                  std::cout << "  layout: " << text(l, "template") << "\n  tags: " << count(l, "tags_read")
+                            << " of " << count(l, "audio_files") << " audio files read; " << count(l, "files_shown")
+                            << " files shown\n";
+                }
                 Table t({"ORIGIN", "TYPE", "PRIORITY", "STATUS", "FAILURES", "FILES", "LOCATION"});
                 for (const auto& o : list(m, "origins")) {
                   t.add({text(o, "id"), text(o, "type"), text(o, "priority"), text(o, "status"),

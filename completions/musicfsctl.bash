@@ -38,7 +38,7 @@ _musicfsctl()
     _init_completion -s || return
 
     # Not offered: cli-spec (hidden; the docs tests read it) and debug-fault (test builds).
-    local subcommands="mount unmount status events route-explain health origins cache config metrics daemon"
+    local subcommands="mount unmount status events route-explain tags health origins cache config metrics daemon"
     local globals="--socket --json --timeout --log-level --version --help"
     local event_kinds="origin_added origin_removed origin_disabled origin_healthy
         origin_degraded origin_unhealthy failover all_origins_unhealthy mount unmount
@@ -189,7 +189,7 @@ _musicfsctl()
         events)
             COMPREPLY=($(compgen -W "--since --kind -f --follow $common" -- "$cur"))
             ;;
-        route-explain)
+        route-explain | tags)
             if [[ $cur == -* ]]; then
                 COMPREPLY=($(compgen -W "--mount $common" -- "$cur"))
             else

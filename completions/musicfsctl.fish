@@ -1,7 +1,7 @@
 # fish completion for musicfsctl(1).
 # Installed as $datadir/fish/vendor_completions.d/musicfsctl.fish.
 
-set -l __musicfsctl_commands mount unmount status events route-explain health origins cache config metrics daemon
+set -l __musicfsctl_commands mount unmount status events route-explain tags health origins cache config metrics daemon
 
 # Mount points of musicfs mounts (fstype fuse.musicfs in /proc/mounts); a space
 # is written there as \040.
@@ -70,6 +70,7 @@ complete -c musicfsctl -n "not __fish_seen_subcommand_from $__musicfsctl_command
 complete -c musicfsctl -n "not __fish_seen_subcommand_from $__musicfsctl_commands" -a status -d 'Show the daemon, its mounts and their origins'
 complete -c musicfsctl -n "not __fish_seen_subcommand_from $__musicfsctl_commands" -a events -d 'Show the event log'
 complete -c musicfsctl -n "not __fish_seen_subcommand_from $__musicfsctl_commands" -a route-explain -d 'Explain which origin serves a path, and why'
+complete -c musicfsctl -n "not __fish_seen_subcommand_from $__musicfsctl_commands" -a tags -d 'Show the tags a file was placed by, and the copy they came from'
 complete -c musicfsctl -n "not __fish_seen_subcommand_from $__musicfsctl_commands" -a health -d "Show each origin's health"
 complete -c musicfsctl -n "not __fish_seen_subcommand_from $__musicfsctl_commands" -a origins -d 'List, add, remove, enable or disable origins at run time'
 complete -c musicfsctl -n "not __fish_seen_subcommand_from $__musicfsctl_commands" -a cache -d 'Inspect, clear or fill the content cache'
@@ -96,6 +97,9 @@ complete -c musicfsctl -n '__fish_seen_subcommand_from events' -s f -l follow -d
 # route-explain PATH [--mount MOUNTPOINT]
 complete -c musicfsctl -n '__fish_seen_subcommand_from route-explain' -F -d 'Path'
 complete -c musicfsctl -n '__fish_seen_subcommand_from route-explain' -l mount -x -a '(__musicfsctl_mounts)' -d 'Treat PATH as a virtual path inside this mount'
+# tags PATH [--mount MOUNTPOINT]
+complete -c musicfsctl -n '__fish_seen_subcommand_from tags' -F -d 'Path'
+complete -c musicfsctl -n '__fish_seen_subcommand_from tags' -l mount -x -a '(__musicfsctl_mounts)' -d 'Treat PATH as a virtual path inside this mount'
 
 # health [--check] [--origin ID] | health --history|--summary [--since WHEN] [--origin ID]
 complete -c musicfsctl -n '__fish_seen_subcommand_from health' -l check -d 'Probe now and wait for the result'

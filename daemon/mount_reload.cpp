@@ -1,5 +1,6 @@
 // MountTable::reload: a config file read again (SIGHUP) is applied to the mount it
-// describes without unmounting it. Only the origins change live; see mount_table.h.
+// describes without unmounting it. Only the origins and notifiers change live; a new
+// mount point or layout mounts it again; see mount_table.h.
 #include <spdlog/spdlog.h>
 
 #include "mount_table.h"
@@ -63,6 +64,15 @@ Result<std::string> MountTable::reload(Config config) {
     auto m = mount(std::move(config));
     if (!m) return m.take_error();
     return "moved " + old_mp + " to " + mp;
+  }
+  if (config.layout != current->config.layout) {
+    // A new layout is a new tree: every path the kernel and the programs reading the
+    // mount hold would be wrong. Mounted again, as for a new mount point.
+    current.reset();
+    if (auto s = unmount(mp, "config reloaded: the layout changed"); !s) return s.take_error();
+    auto m = mount(std::move(config));
+    if (!m) return m.take_error();
+    return "remounted " + mp + " with the new layout";
   }
 
   std::lock_guard op(op_mu_);

@@ -138,6 +138,11 @@ Result<MountPtr> MountTable::mount(Config config) {
   opts.decorate = decorate_;
   opts.cache = m->cache;
   opts.invalidate = [inv = m->invalidator](const std::string& p) { inv->invalidate(p); };
+  if (!config.layout.empty()) {
+    auto layout = LayoutTemplate::parse(config.layout);
+    if (!layout) return layout.error().with_context(config_location(config.source_path, config.layout_line));
+    opts.layout = std::move(*layout);
+  }
   if (m->cache) {
     // A file that changed at its origin is a new version: its old chunks can never be
     // served again, so they go now rather than waiting for LRU eviction. "/" means the

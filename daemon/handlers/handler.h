@@ -41,6 +41,7 @@ CommandHandler unmount_handler();
 CommandHandler shutdown_handler();
 CommandHandler events_handler();
 CommandHandler route_explain_handler();
+CommandHandler tags_handler();
 CommandHandler health_handler();
 CommandHandler origins_list_handler();
 CommandHandler origins_add_handler();

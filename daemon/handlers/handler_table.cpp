@@ -14,6 +14,7 @@ const std::vector<CommandHandler>& command_handlers() {
       shutdown_handler(),
       events_handler(),
       route_explain_handler(),
+      tags_handler(),
       health_handler(),
       origins_list_handler(),
       origins_add_handler(),

@@ -45,11 +45,20 @@ nlohmann::json mount_json(const Mount& m) {
   nlohmann::json origins = nlohmann::json::array();
   // Counts as indexed so far: the reply to `mount` must not wait for the index.
   for (const auto& rt : *m.federation->origins()) origins.push_back(origin_json(*rt, m.federation->tree_now()));
+  nlohmann::json layout = nullptr;
+  if (const LayoutIndex* l = m.federation->layout()) {
+    const TagProgress p = l->progress();
+    layout = {{"template", l->layout().text()},
+              {"tags_read", p.tagged},
+              {"audio_files", p.total},
+              {"files_shown", l->view()->file_count()}};
+  }
   return {{"mount_point", encode_path(m.config.mount_point)},
           {"config", encode_path(m.config.source_path)},
           {"mounted_at", ts(m.mounted_at)},
           {"allow_other", m.config.allow_other},
           {"index_ready", m.federation->index_ready()},
+          {"layout", layout},
           {"origins", origins}};
 }
 
@@ -79,7 +88,9 @@ nlohmann::json decision_json(const RouteDecision& d) {
                         {"consecutive_failures", c.consecutive_failures},
                         {"size", nullptr},
                         {"mtime", nullptr},
-                        {"type", nullptr}};
+                        {"type", nullptr},
+                        {"origin_path", nullptr}};
+    if (c.has_file) j["origin_path"] = encode_path(c.path);
     if (c.attr) {
       j["size"] = c.attr->size;
       j["mtime"] = ts(c.attr->mtime_sec);
@@ -89,6 +100,7 @@ nlohmann::json decision_json(const RouteDecision& d) {
   }
   const RouteCandidate* s = d.selected();
   return {{"path", encode_path(d.path)},
+          {"origin_path", s ? nlohmann::json(encode_path(s->path)) : nlohmann::json(nullptr)},
           {"exists", d.exists},
           {"type", s && s->attr ? nlohmann::json(type_name(s->attr->type)) : nlohmann::json(nullptr)},
           {"selected", s ? nlohmann::json(s->origin) : nlohmann::json(nullptr)},

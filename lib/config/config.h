@@ -58,6 +58,11 @@ struct Config {
   // Set by `-o allow_other` (musicfsctl mount, fstab) rather than the file: messages
   // name the option, and a restore after a crash mounts with it again.
   bool allow_other_from_options = false;
+  // `layout = "{albumartist}/{album}/{track:02} - {title}.{ext}"`: the tree is built
+  // from the files' tags by this template (layout/layout_template.h). Empty: the
+  // origins' own path tree.
+  std::string layout;
+  int layout_line = 0;
   std::vector<OriginConfig> origins;
   CacheConfig cache;
   HealthConfig health;

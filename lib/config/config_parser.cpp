@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 #include <toml++/toml.h>
 
+#include "layout/layout_template.h"
 #include "notify/notifier.h"
 #include "origins/origin_types.h"
 #include "util/suggest.h"
@@ -440,7 +441,7 @@ Config parse_root(const toml::table& root, const Located& loc) {
   Config c;
   c.source_path = loc.source();
   reject_unknown_keys(root, {"mount_point", "cache_dir", "state_dir", "allow_other", "origins", "cache", "health", "metrics",
-                             "notify"},
+                             "notify", "layout"},
                       "", loc);
   keep(get_string(root, "mount_point", "", loc, true), c.mount_point);
   if (const toml::node* n = root.get("mount_point")) c.mount_point_line = static_cast<int>(n->source().begin.line);
@@ -449,6 +450,20 @@ Config parse_root(const toml::table& root, const Located& loc) {
   keep(get_string(root, "state_dir", "", loc, true), c.state_dir);
   keep(get_bool(root, "allow_other", "", c.allow_other, loc), c.allow_other);
   if (const toml::node* n = root.get("allow_other")) c.allow_other_line = static_cast<int>(n->source().begin.line);
+  if (const toml::node* n = root.get("layout")) {
+    c.layout_line = static_cast<int>(n->source().begin.line);
+    auto text = get_string(root, "layout", "", loc, false);
+    if (text) {
+      if (auto parsed = LayoutTemplate::parse(*text); !parsed) {
+        // "layout template: column 12: ..." becomes "FILE:LINE: layout: column 12: ...".
+        std::string why = parsed.error().message;
+        if (why.starts_with("layout template: ")) why.erase(0, 17);
+        (void)loc.at(n, "layout", why);
+      } else {
+        c.layout = *text;
+      }
+    }
+  }
 
   if (const toml::node* n = root.get("cache")) {
     if (!n->is_table()) {

@@ -6,6 +6,7 @@
 
 #include "origins/bounded_origin.h"
 #include "origins/origin_types.h"
+#include "tags/tag_reader.h"
 #include "util/time_util.h"
 #include "util/virtual_path.h"
 
@@ -27,8 +28,23 @@ Federation::Federation(std::string mount_point, HealthConfig health, EventLog& e
   hooks.invalidate = [this](const std::string& p) { invalidate(p); };
   hooks.on_file_changed = options_.on_file_changed;
   hooks.store = options_.index_store;
+  if (options_.layout) {
+    // A layout mount's path events are the layout's (LayoutIndex::publish): the
+    // indexer's changes, in path-tree paths, only make it look again.
+    hooks.on_tree_changed = [this](const std::string&, const TreeChanges&) {
+      if (layout_) layout_->poke();
+    };
+  }
   indexer_ = std::make_unique<Indexer>(registry_, tree_, membership_mu_, std::move(hooks),
                                        std::chrono::milliseconds(health_.timeout_ms));
+  if (options_.layout) {
+    LayoutIndexHooks lh;
+    lh.invalidate = options_.invalidate;
+    lh.feed = path_events_.get();
+    lh.store = options_.index_store;
+    layout_ = std::make_unique<LayoutIndex>(*options_.layout, tree_, registry_, indexer_->gate(), std::move(lh),
+                                            std::chrono::milliseconds(health_.read_timeout_ms));
+  }
 }
 
 Federation::~Federation() { stop(); }
@@ -55,6 +71,8 @@ void Federation::stop() {
   cancel();
   prefetch_.stop();
   monitor_->stop();
+  // Before the indexer: its rounds read the tree the indexer writes.
+  if (layout_) layout_->stop();
   indexer_->stop();
   // After the indexer, its only feeder: what it holds is emitted now.
   path_events_->flush();
@@ -115,6 +133,7 @@ Status Federation::remove_origin(const std::string& id, const std::string& reaso
   // Whatever still waits on it (a listing, a read) ends now rather than at its deadline.
   shut_down(rt);
   indexer_->origin_removed(id);
+  if (layout_) layout_->origin_removed(id);
   events_.record({0, 0, reason, mount_point_, id, "", "removed from the tree"});
   check_all_unhealthy();
   if (forget && options_.on_file_changed) options_.on_file_changed(id, "/");
@@ -140,7 +159,11 @@ bool Federation::wait_index_idle(const std::string& id, SteadyClock::time_point 
 void Federation::await_index() const { indexer_->gate().wait(std::chrono::milliseconds(health_.read_timeout_ms)); }
 
 void Federation::invalidate(const std::string& path) const {
-  if (options_.invalidate) options_.invalidate(path);
+  if (layout_) {
+    layout_->path_changed(path);
+  } else if (options_.invalidate) {
+    options_.invalidate(path);
+  }
 }
 
 void Federation::check_now(const std::string& id) { monitor_->check_now(id); }
@@ -216,10 +239,36 @@ void Federation::check_all_unhealthy() {
 RouteDecision Federation::explain(const std::string& path) const {
   await_index();
   auto list = registry_.snapshot();
-  return decide(tree_, *list, path);
+  if (!layout_) return decide(tree_, *list, path);
+  auto view = layout_view();
+  if (const std::string* source = view->source_of(path)) {
+    RouteDecision d = decide(tree_, *list, *source);
+    d.path = path;
+    return d;
+  }
+  RouteDecision d = decide(tree_, *list, "");
+  d.path = path;
+  d.origin_path.clear();
+  d.exists = view->is_directory(path);
+  d.is_directory = d.exists;
+  return d;
 }
 
 bool Federation::index_ready() const { return indexer_->gate().is_open(); }
+
+std::shared_ptr<const LayoutTree> Federation::layout_view() const {
+  await_index();
+  // A restart shows the layout of the persisted tags, never an empty tree for a
+  // moment (a music server that saw one would drop its whole library).
+  layout_->await_first(std::chrono::milliseconds(health_.read_timeout_ms));
+  return layout_->view();
+}
+
+Result<EntryAttr> Federation::best_attr(const std::string& origin_path) const {
+  auto list = registry_.snapshot();
+  if (const RouteCandidate* s = decide(tree_, *list, origin_path).selected()) return *s->attr;
+  return make_error(ErrorCode::kNotFound, origin_path + ": not in the tree");
+}
 
 Result<EntryAttr> Federation::getattr(const std::string& path) const {
   // The root exists before any index does. Its getattr does not wait at the gate, so
@@ -229,6 +278,12 @@ Result<EntryAttr> Federation::getattr(const std::string& path) const {
     root.type = EntryType::kDirectory;
     root.mode = 0755;
     return root;
+  }
+  if (layout_) {
+    auto view = layout_view();
+    if (auto dir = view->directory_attr(path)) return *dir;
+    if (const std::string* source = view->source_of(path)) return best_attr(*source);
+    return make_error(ErrorCode::kNotFound, path + ": not in the layout");
   }
   RouteDecision d = explain(path);
   if (const RouteCandidate* s = d.selected()) {
@@ -249,6 +304,14 @@ Result<EntryAttr> Federation::getattr(const std::string& path) const {
 
 std::optional<std::vector<DirEntryView>> Federation::readdir(const std::string& path) const {
   await_index();
+  if (layout_) {
+    auto listed = layout_view()->list(path);
+    if (!listed) return std::nullopt;
+    std::vector<DirEntryView> out;
+    out.reserve(listed->size());
+    for (auto& [name, type] : *listed) out.push_back({std::move(name), type});
+    return out;
+  }
   auto r = tree_.list_dir(path);
   if (!r && path == "/") return std::vector<DirEntryView>{};
   return r;
@@ -257,9 +320,68 @@ std::optional<std::vector<DirEntryView>> Federation::readdir(const std::string& 
 std::optional<std::vector<DirEntryAttr>> Federation::readdir_attrs(const std::string& path) const {
   await_index();
   auto list = registry_.snapshot();
+  if (layout_) {
+    auto view = layout_view();
+    auto listed = view->list(path);
+    if (!listed) return std::nullopt;
+    std::vector<DirEntryAttr> out;
+    out.reserve(listed->size());
+    for (auto& [name, type] : *listed) {
+      const std::string child = join_virtual(path, name);
+      std::optional<EntryAttr> attr = view->directory_attr(child);
+      if (!attr) {
+        const std::string* source = view->source_of(child);
+        auto a = source != nullptr ? best_attr(*source) : Result<EntryAttr>(make_error(ErrorCode::kNotFound, child));
+        if (!a) continue;  // gone between the two looks: the next listing shows it so
+        attr = *a;
+      }
+      out.push_back({std::move(name), std::move(*attr)});
+    }
+    return out;
+  }
   auto r = tree_.list_dir_attrs(path, rank_origins(*list));
   if (!r && path == "/") return std::vector<DirEntryAttr>{};
   return r;
+}
+
+Result<PlacedTags> Federation::tags(const std::string& path) const {
+  RouteDecision d = explain(path);
+  if (!d.exists) return make_error(ErrorCode::kNotFound, path + ": not in the tree");
+  if (d.is_directory || path == "/") return make_error(ErrorCode::kInvalidArgument, path + ": is a directory");
+  if (layout_) {
+    if (auto placed = layout_->tags_of(d.origin_path)) return *placed;
+  }
+  const std::string name(split_parent(d.origin_path).second);
+  if (!has_tag_format(name)) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      path + ": not a format whose tags musicfs reads (FLAC, MP3, Ogg Vorbis, Opus, M4A)");
+  }
+  Error last = make_error(ErrorCode::kUnavailable, path + ": no origin holds it");
+  for (size_t i : d.order) {
+    const RouteCandidate& c = d.candidates[i];
+    auto rt = registry_.by_slot(c.slot);
+    if (!rt || !c.attr) continue;
+    const Deadline deadline = deadline_in(std::chrono::milliseconds(health_.read_timeout_ms));
+    auto file = rt->origin->open(c.path, deadline);
+    if (!file) {
+      last = file.take_error().with_context(c.origin);
+      continue;
+    }
+    auto read = read_tags(**file, c.attr->size, name, deadline);
+    if (!read) {
+      if (read.error().code == ErrorCode::kInvalidArgument) return read.error().with_context(path);
+      last = read.take_error().with_context(c.origin);
+      continue;
+    }
+    PlacedTags out{c.origin, c.path, {}};
+    out.record.path = c.path;
+    out.record.size = c.attr->size;
+    out.record.mtime_sec = c.attr->mtime_sec;
+    out.record.mtime_nsec = c.attr->mtime_nsec;
+    out.record.tags = std::move(*read);
+    return out;
+  }
+  return last;
 }
 
 Result<std::shared_ptr<FileSession>> Federation::open(const std::string& path) {
@@ -268,7 +390,14 @@ Result<std::shared_ptr<FileSession>> Federation::open(const std::string& path) {
   if (attr->type == EntryType::kDirectory) {
     return make_error(ErrorCode::kInvalidArgument, path + ": is a directory", EISDIR);
   }
-  return std::make_shared<FileSession>(path, std::move(*attr));
+  std::string origin_path = path;
+  if (layout_) {
+    auto view = layout_->view();
+    const std::string* source = view->source_of(path);
+    if (source == nullptr) return make_error(ErrorCode::kNotFound, path + ": not in the layout");
+    origin_path = *source;
+  }
+  return std::make_shared<FileSession>(origin_path, std::move(*attr));
 }
 
 }  // namespace musicfs

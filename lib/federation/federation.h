@@ -18,6 +18,7 @@
 #include "federation/file_session.h"
 #include "federation/health_monitor.h"
 #include "federation/indexer.h"
+#include "federation/layout_index.h"
 #include "federation/path_events.h"
 #include "federation/registry.h"
 #include "federation/retry_policy.h"
@@ -56,6 +57,9 @@ struct FederationOptions {
   // from the feed's thread: the notifiers.
   std::function<void(const std::vector<std::string>& dirs)> on_dirs_changed;
   PathEventFeed::Options path_events;
+  // A layout mount (config key `layout`): the tree shows each file at the path this
+  // template renders from its tags (LayoutIndex); unset, the origins' path tree.
+  std::optional<LayoutTemplate> layout;
 };
 
 class Federation {
@@ -84,6 +88,8 @@ class Federation {
   void stop();
 
   // --- read side (FUSE) ---
+  // On a layout mount every path here is a layout path; a file's decision is made for
+  // the path-tree path it shows (RouteDecision::origin_path), and a session reads that.
   RouteDecision explain(const std::string& path) const;
   Result<EntryAttr> getattr(const std::string& path) const;
   std::optional<std::vector<DirEntryView>> readdir(const std::string& path) const;
@@ -94,6 +100,11 @@ class Federation {
   // Fetches every chunk of a file that the content cache lacks (cache prefetch);
   // returns the bytes fetched from origins. `progress` is told (done, total) bytes.
   Result<uint64_t> prefetch(const std::string& path, const std::function<void(uint64_t done, uint64_t total)>& progress);
+  // The tags a file was placed by (a layout mount's, as read in the background), or
+  // read now from its best holder that answers (any mount; `musicfsctl tags`).
+  // kNotFound, kInvalidArgument for a directory, a format the tag reader does not
+  // read, or a file it cannot parse; an origin error when no holder could be read.
+  Result<PlacedTags> tags(const std::string& path) const;
   // How much of each holder's version of a path the content cache holds.
   ContentCache* cache() const { return options_.cache.get(); }
 
@@ -121,6 +132,9 @@ class Federation {
   // `deadline`; another origin that hangs does not hold it. True when done.
   bool wait_index_idle(const std::string& id, SteadyClock::time_point deadline);
   bool cancelled() const { return cancelled_.load(); }
+  // The layout of a layout mount; null on a path-tree mount.
+  const LayoutIndex* layout() const { return layout_.get(); }
+  LayoutIndex* layout() { return layout_.get(); }
 
  private:
   friend class ReadPath;
@@ -133,7 +147,11 @@ class Federation {
   // The index gate: waits (bounded by read_timeout_ms) until the origins present at
   // mount are indexed.
   void await_index() const;
+  // A path-tree path's kernel caches (on a layout mount: of the layout paths it shows).
   void invalidate(const std::string& path) const;
+  // A layout mount's read side: the layout as published once the index is ready.
+  std::shared_ptr<const LayoutTree> layout_view() const;
+  Result<EntryAttr> best_attr(const std::string& origin_path) const;
   void invalidate_origin_paths(const OriginRuntimePtr& rt);
 
   const std::string mount_point_;
@@ -155,6 +173,7 @@ class Federation {
   // Path events of the index's changes; the indexer's thread feeds it.
   std::unique_ptr<PathEventFeed> path_events_;
   std::unique_ptr<Indexer> indexer_;  // its thread uses everything above
+  std::unique_ptr<LayoutIndex> layout_;  // a layout mount's; its thread uses the above
   // Background chunk fetches for sequential readers (read_path.cpp); its jobs use
   // everything above, and stop() waits for them.
   WorkerPool prefetch_{2, 256};

@@ -93,6 +93,7 @@ std::vector<OriginSlot> rank_origins(const OriginList& origins) {
 RouteDecision decide(const VirtualTree& tree, const OriginList& origins, const std::string& path) {
   RouteDecision d;
   d.path = path;
+  d.origin_path = path;
   std::vector<Replica> reps = tree.replicas(path);
   d.exists = !reps.empty();
   d.candidates.reserve(origins.size());
@@ -102,6 +103,7 @@ RouteDecision decide(const VirtualTree& tree, const OriginList& origins, const s
       if (r.slot == o->slot) {
         c.has_file = true;
         c.attr = r.attr;
+        c.path = path;
         break;
       }
     }

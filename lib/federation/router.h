@@ -31,6 +31,7 @@ struct RouteCandidate {
   // and serves its version of the file.
   bool cacheable = true;
   std::optional<EntryAttr> attr;  // the origin's attributes for the path, when it has it
+  std::string path;               // where this origin holds it, when it has it
 };
 
 enum class RouteRule {
@@ -45,6 +46,10 @@ std::string route_rule_text(RouteRule rule, int priority);
 
 struct RouteDecision {
   std::string path;
+  // Where the origins hold it: on a layout mount, the path-tree path a layout file
+  // shows (the same on every holder until copies under other paths are merged);
+  // elsewhere, path itself.
+  std::string origin_path;
   bool exists = false;
   bool is_directory = false;
   std::vector<RouteCandidate> candidates;  // every registered origin, best first

@@ -11,7 +11,7 @@ ServingPlan plan_serving(const RouteDecision& d, const ContentCache* cache, cons
   if (sel == nullptr || !sel->attr || d.is_directory) return p;
   auto cached_of = [&](const RouteCandidate& c) -> uint64_t {
     if (cache == nullptr || !c.attr || !c.cacheable) return 0;
-    return cache->cached_bytes(FileVersion::of(mount, c.origin, d.path, *c.attr));
+    return cache->cached_bytes(FileVersion::of(mount, c.origin, c.path, *c.attr));
   };
   CacheHolds holds;
   // The whole file: a version serves from the cache when all of it is there.

@@ -15,6 +15,7 @@
 
 #include "core/entry_attr.h"
 #include "core/error.h"
+#include "index/tag_record.h"
 
 namespace musicfs {
 
@@ -44,6 +45,11 @@ class IndexStore {
   virtual void forget(const std::string& origin) = 0;
   // At least one entry is persisted for the origin; cheap, unlike load().
   virtual bool has_entries(const std::string& origin) = 0;
+
+  // Tags (a layout mount's): streamed in path order; written asynchronously like the
+  // entries. A removed entry's tags go with it (save_changes), and forget() drops them.
+  virtual Result<size_t> load_tags(const std::string& origin, const std::function<void(TagRecord&&)>& sink) = 0;
+  virtual void save_tags(const std::string& origin, std::vector<TagRecord> records) = 0;
 };
 
 }  // namespace musicfs

@@ -283,6 +283,7 @@ void VirtualTree::set_locked(OriginSlot slot, Node* node, std::string_view path,
 
 void VirtualTree::upsert(OriginSlot slot, std::string_view path, const EntryAttr& attr, TreeChanges* changes) {
   std::unique_lock lock(mu_);
+  change_count_.fetch_add(1, std::memory_order_relaxed);
   Node* n = find_or_create(path, slot, changes);
   if (n == nullptr) return;
   if (n == root_) {
@@ -341,6 +342,7 @@ void VirtualTree::prune_up(Node* node) {
 
 void VirtualTree::remove(OriginSlot slot, std::string_view path, TreeChanges* changes) {
   std::unique_lock lock(mu_);
+  change_count_.fetch_add(1, std::memory_order_relaxed);
   Node* n = find(path);
   if (n == nullptr) return;
   std::string p = n == root_ ? std::string() : std::string(path);
@@ -351,6 +353,7 @@ void VirtualTree::remove(OriginSlot slot, std::string_view path, TreeChanges* ch
 
 void VirtualTree::set_root(OriginSlot slot, const EntryAttr& attr) {
   std::unique_lock lock(mu_);
+  change_count_.fetch_add(1, std::memory_order_relaxed);
   SlotState& state = slots_[slot];
   PackedAttr* r = root_->replica(slot);
   if (r == nullptr) r = &root_->add_replica(slot);
@@ -360,6 +363,7 @@ void VirtualTree::set_root(OriginSlot slot, const EntryAttr& attr) {
 
 void VirtualTree::remove_origin(OriginSlot slot) {
   std::unique_lock lock(mu_);
+  change_count_.fetch_add(1, std::memory_order_relaxed);
   std::string p;
   remove_below(slot, root_, p, nullptr);
   drop_replica(slot, root_, "/", nullptr);
@@ -368,11 +372,13 @@ void VirtualTree::remove_origin(OriginSlot slot) {
 
 void VirtualTree::begin_listing(OriginSlot slot) {
   std::unique_lock lock(mu_);
+  change_count_.fetch_add(1, std::memory_order_relaxed);
   ++slots_[slot].generation;
 }
 
 void VirtualTree::apply_listed(OriginSlot slot, std::vector<ListedEntry>& batch, TreeChanges* changes) {
   std::unique_lock lock(mu_);
+  change_count_.fetch_add(1, std::memory_order_relaxed);
   for (const auto& e : batch) {
     Node* n = find_or_create(e.path, slot, changes);
     if (n == nullptr || n == root_) continue;
@@ -414,6 +420,7 @@ void VirtualTree::end_listing(OriginSlot slot, TreeChanges* changes) {
   }
   if (stale.empty()) return;
   std::unique_lock lock(mu_);
+  change_count_.fetch_add(1, std::memory_order_relaxed);
   for (auto& p : stale) {
     Node* n = find(p);
     if (n == nullptr) continue;
@@ -557,6 +564,32 @@ void VirtualTree::for_each(OriginSlot slot,
       path += '/';
       path += kid->name();
       fn(path, unpack(*r, kid));
+      self(self, kid);
+      path.resize(len);
+    }
+  };
+  visit(visit, root_);
+}
+
+void VirtualTree::for_each_file(const std::function<void(const std::string&, const std::vector<Replica>&)>& fn) const {
+  std::shared_lock lock(mu_);
+  std::string path;
+  std::vector<Replica> holders;
+  auto visit = [&](auto& self, const Node* n) -> void {
+    for (uint32_t i = 0; i < n->nkids; ++i) {
+      const Node* kid = n->kids[i];
+      const size_t len = path.size();
+      path += '/';
+      path += kid->name();
+      // The type a path shows is its first replica's (list_dir's rule).
+      if (kid->nreplicas > 0 && kid->first.type == EntryType::kFile) {
+        holders.clear();
+        for (size_t j = 0; j < kid->nreplicas; ++j) {
+          const PackedAttr& r = kid->replica_at(j);
+          if (r.type == EntryType::kFile) holders.push_back({r.slot, unpack(r, kid)});
+        }
+        fn(path, holders);
+      }
       self(self, kid);
       path.resize(len);
     }

@@ -11,6 +11,7 @@
 // Memory: a library has millions of files, so a node is one allocation of 64 bytes
 // plus its name (children in a sorted array, the first replica inline, attributes
 // packed into 32 bytes, symlink targets in a side table). See virtual_tree.cpp.
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -113,6 +114,12 @@ class VirtualTree {
   // Visits every path the slot holds below the root, parents before children. Runs
   // under the shared lock: fn must not call back into the tree.
   void for_each(OriginSlot slot, const std::function<void(const std::string&, const EntryAttr&)>& fn) const;
+  // Visits every path that shows as a regular file, with each replica that holds it
+  // as one, parents' files before children's. Under the shared lock, like for_each.
+  void for_each_file(const std::function<void(const std::string&, const std::vector<Replica>&)>& fn) const;
+  // Grows with every change made to the tree (never shrinks): a reader that saw the
+  // same count twice saw the same tree, so a view built from it need not be rebuilt.
+  uint64_t change_count() const { return change_count_.load(std::memory_order_relaxed); }
 
  private:
   struct Node;
@@ -146,6 +153,7 @@ class VirtualTree {
   void forget_target(const Node* node, OriginSlot slot);
 
   mutable std::shared_mutex mu_;
+  std::atomic<uint64_t> change_count_{0};
   Node* root_;
   std::map<OriginSlot, SlotState> slots_;
   std::unordered_map<SymlinkKey, std::string, SymlinkKeyHash> symlink_targets_;

@@ -84,6 +84,32 @@ const std::vector<std::string>& schema_migrations() {
         ALTER TABLE events ADD COLUMN count INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE events ADD COLUMN names TEXT NOT NULL DEFAULT '';
       )sql",
+      // 4 -> 5: the tags of a layout mount's files, keyed like index_entries and
+      // stamped with the version (size, mtime) of the file they were read from.
+      R"sql(
+        CREATE TABLE index_tags (
+          origin_id INTEGER NOT NULL,
+          path TEXT NOT NULL,
+          size INTEGER NOT NULL,
+          mtime_sec INTEGER NOT NULL,
+          mtime_nsec INTEGER NOT NULL,
+          readable INTEGER NOT NULL,   -- 0: no audio the tag reader could parse
+          artist TEXT NOT NULL,
+          albumartist TEXT NOT NULL,
+          album TEXT NOT NULL,
+          title TEXT NOT NULL,
+          genre TEXT NOT NULL,
+          track INTEGER NOT NULL,
+          track_total INTEGER NOT NULL,
+          disc INTEGER NOT NULL,
+          disc_total INTEGER NOT NULL,
+          year INTEGER NOT NULL,
+          duration_ms INTEGER NOT NULL,
+          sample_rate INTEGER NOT NULL,
+          channels INTEGER NOT NULL,
+          flac_md5 TEXT NOT NULL,
+          PRIMARY KEY (origin_id, path)) WITHOUT ROWID;
+      )sql",
   };
   return steps;
 }

@@ -26,6 +26,12 @@ class StateIndexStore : public IndexStore {
     auto r = store_.index_has_entries(mount_, origin);
     return r && *r;
   }
+  Result<size_t> load_tags(const std::string& origin, const std::function<void(TagRecord&&)>& sink) override {
+    return store_.load_tags(mount_, origin, sink);
+  }
+  void save_tags(const std::string& origin, std::vector<TagRecord> records) override {
+    store_.save_tags(mount_, origin, std::move(records));
+  }
 
  private:
   StateStore& store_;

@@ -15,6 +15,8 @@
 //   index_origins  per (mount, origin): whether its persisted index is a whole listing,
 //                  the root's attributes and when it was written
 //   index_entries  the persisted index: one row per path an origin holds
+//   index_tags     the tags of a layout mount's audio files, per origin and path, with
+//                  the size and mtime they were read at
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -32,7 +34,7 @@
 
 namespace musicfs {
 
-constexpr int kSchemaVersion = 4;
+constexpr int kSchemaVersion = 5;
 
 struct RuntimeOriginRow {
   std::string mount;
@@ -95,6 +97,11 @@ class StateStore {
   Result<bool> index_has_entries(const std::string& mount, const std::string& origin);
   Result<PersistedIndex> load_index(const std::string& mount, const std::string& origin,
                                     const std::function<void(ListedEntry&&)>& sink);
+  // Tags (state_store_tags.cpp): written in call order with the index, so a removal
+  // that follows a save removes the saved row.
+  void save_tags(const std::string& mount, const std::string& origin, std::vector<TagRecord> records);
+  Result<size_t> load_tags(const std::string& mount, const std::string& origin,
+                           const std::function<void(TagRecord&&)>& sink);
   // Origins of a mount that have a persisted index.
   Result<std::vector<std::string>> indexed_origins(const std::string& mount);
 

@@ -7,6 +7,7 @@
 
 #include <chrono>
 
+#include "state/index_origin_id.h"
 #include "state/state_store.h"
 #include "util/time_util.h"
 
@@ -39,20 +40,6 @@ bool type_from_code(int64_t code, EntryType& out) {
   }
 }
 
-// The origin's id in index_origins, created on first use.
-Result<int64_t> index_origin_id(SqliteDb& db, const std::string& mount, const std::string& origin) {
-  auto ins = db.prepare("INSERT OR IGNORE INTO index_origins(mount, origin) VALUES(?,?)");
-  if (!ins) return ins.take_error();
-  if (auto s = ins->bind(1, mount).bind(2, origin).run(); !s) return s.take_error();
-  auto sel = db.prepare("SELECT id FROM index_origins WHERE mount = ? AND origin = ?");
-  if (!sel) return sel.take_error();
-  sel->bind(1, mount).bind(2, origin);
-  auto row = sel->step();
-  if (!row) return row.take_error();
-  if (!*row) return make_error(ErrorCode::kInternal, "index_origins has no row for " + mount + " " + origin);
-  return sel->int_at(0);
-}
-
 Status write_deltas(SqliteDb& db, const std::string& mount, const std::string& origin,
                     const std::vector<IndexDelta>& deltas) {
   auto id = index_origin_id(db, mount, origin);
@@ -63,9 +50,13 @@ Status write_deltas(SqliteDb& db, const std::string& mount, const std::string& o
   if (!put) return put.take_error();
   auto del = db.prepare("DELETE FROM index_entries WHERE origin_id = ? AND path = ?");
   if (!del) return del.take_error();
+  // A file that goes takes its tags with it (a layout mount's; see state_store_tags.cpp).
+  auto del_tags = db.prepare("DELETE FROM index_tags WHERE origin_id = ? AND path = ?");
+  if (!del_tags) return del_tags.take_error();
   for (const auto& d : deltas) {
     if (d.removed) {
       if (auto s = del->bind(1, *id).bind(2, d.path).run(); !s) return s;
+      if (auto s = del_tags->bind(1, *id).bind(2, d.path).run(); !s) return s;
       continue;
     }
     put->bind(1, *id).bind(2, d.path).bind(3, type_code(d.attr.type)).bind(4, int64_t{d.attr.mode})
@@ -80,6 +71,19 @@ Status write_deltas(SqliteDb& db, const std::string& mount, const std::string& o
   return {};
 }
 }  // namespace
+
+Result<int64_t> index_origin_id(SqliteDb& db, const std::string& mount, const std::string& origin) {
+  auto ins = db.prepare("INSERT OR IGNORE INTO index_origins(mount, origin) VALUES(?,?)");
+  if (!ins) return ins.take_error();
+  if (auto s = ins->bind(1, mount).bind(2, origin).run(); !s) return s.take_error();
+  auto sel = db.prepare("SELECT id FROM index_origins WHERE mount = ? AND origin = ?");
+  if (!sel) return sel.take_error();
+  sel->bind(1, mount).bind(2, origin);
+  auto row = sel->step();
+  if (!row) return row.take_error();
+  if (!*row) return make_error(ErrorCode::kInternal, "index_origins has no row for " + mount + " " + origin);
+  return sel->int_at(0);
+}
 
 void StateStore::save_index_changes(const std::string& mount, const std::string& origin,
                                     std::vector<IndexDelta> deltas) {
@@ -122,6 +126,8 @@ void StateStore::mark_index_complete(const std::string& mount, const std::string
 void StateStore::forget_index(const std::string& mount, const std::string& origin) {
   enqueue([mount, origin](SqliteDb& db) {
     for (const char* sql : {"DELETE FROM index_entries WHERE origin_id IN"
+                            " (SELECT id FROM index_origins WHERE mount = ? AND origin = ?)",
+                            "DELETE FROM index_tags WHERE origin_id IN"
                             " (SELECT id FROM index_origins WHERE mount = ? AND origin = ?)",
                             "DELETE FROM index_origins WHERE mount = ? AND origin = ?"}) {
       auto st = db.prepare(sql);

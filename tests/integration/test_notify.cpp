@@ -85,6 +85,12 @@ void move_album_in(const TempDir& dir, const std::string& origin_dir, const std:
   fs::rename(staging, origin_dir + "/" + album);
 }
 
+// A change made before an origin's first listing ends is part of that listing and
+// raises no path event, so a test waits for it before changing anything.
+bool wait_first_listing(Fixture& fx, const std::string& origin) {
+  return wait_until([&] { return fx.daemon().log().find("origin " + origin + ": listed") != std::string::npos; }, 15s);
+}
+
 int64_t total_count(const std::vector<nlohmann::json>& events, const std::string& path) {
   int64_t n = 0;
   for (const auto& e : events) {
@@ -102,6 +108,7 @@ TEST_CASE("exec notifier gets the changed directories as arguments") {
   write_file(fx.origin_dir("a") + "/Old/01.flac", "old");
   fx.mount();
   REQUIRE(wait_until([&] { return path_exists(fx.in_mount("Old/01.flac")); }));
+  REQUIRE(wait_first_listing(fx, "b"));
 
   move_album_in(fx.dir(), fx.origin_dir("b"), "New Album", {"01 One.flac", "02 Two.flac"});
   const bool told = wait_until([&] { return !runs(log).empty(); }, 15s);
@@ -150,6 +157,7 @@ TEST_CASE("a failing exec notifier is a notify_failed event and the next change 
   const std::string log = scratch / "runs.log";
   Fixture fx({{"a", 1}}, exec_notify_toml(logging_script(scratch, log, true), 100));
   fx.mount();
+  REQUIRE(wait_first_listing(fx, "a"));
 
   move_album_in(fx.dir(), fx.origin_dir("a"), "First", {"01.flac"});
   const bool failed = wait_until([&] { return !fx.events("notify_failed").empty(); }, 15s);
@@ -176,6 +184,7 @@ TEST_CASE("500 files copied into one album are one exec run") {
   write_file(fx.origin_dir("a") + "/Big/00 existing.flac", "x");
   fx.mount();
   REQUIRE(wait_until([&] { return path_exists(fx.in_mount("Big/00 existing.flac")); }));
+  REQUIRE(wait_first_listing(fx, "a"));
 
   // One file at a time into a directory the origin already has, as cp does.
   for (int i = 1; i <= 500; ++i) write_file(fx.origin_dir("a") + "/Big/" + std::to_string(i) + ".flac", "track");
