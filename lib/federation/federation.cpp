@@ -266,7 +266,9 @@ std::shared_ptr<const LayoutTree> Federation::layout_view() const {
 
 Result<EntryAttr> Federation::best_attr(const std::string& origin_path) const {
   auto list = registry_.snapshot();
-  if (const RouteCandidate* s = decide(tree_, *list, origin_path).selected()) return *s->attr;
+  // The decision owns the candidate that selected() points into: keep it alive.
+  const RouteDecision d = decide(tree_, *list, origin_path);
+  if (const RouteCandidate* s = d.selected()) return *s->attr;
   return make_error(ErrorCode::kNotFound, origin_path + ": not in the tree");
 }
 
