@@ -58,9 +58,12 @@ struct RouteDecision {
   std::string rule_text;
   bool divergent = false;  // replicas disagree in size or mtime
 
-  const RouteCandidate* selected() const {
+  // A pointer into `candidates`: only an lvalue decision may hand it out, so
+  // `decide(...).selected()` on a temporary fails to compile instead of dangling.
+  const RouteCandidate* selected() const& {
     return order.empty() ? nullptr : &candidates[order.front()];
   }
+  const RouteCandidate* selected() const&& = delete;
 };
 
 RouteDecision decide(const VirtualTree& tree, const OriginList& origins, const std::string& path);

@@ -248,7 +248,10 @@ TEST_CASE("router: a listing's attributes are those of each entry's selected hol
     for (const auto& e : *listing) out[e.name] = e.attr.size;
     return out;
   };
-  auto expected_song = [&] { return f.decide_song().selected()->attr->size; };
+  auto expected_song = [&] {
+    const RouteDecision d = f.decide_song();
+    return d.selected()->attr->size;
+  };
 
   CHECK(sizes() == std::map<std::string, uint64_t>{{"only-backup.flac", 7}, {"song.flac", 100}});
   CHECK(sizes()["song.flac"] == expected_song());
