@@ -220,7 +220,7 @@ std::string Daemon::status_line() const {
   size_t healthy = 0;
   for (const auto& m : mounts_->list()) {
     ++mounts;
-    for (const auto& rt : *m->federation->origins()) {
+    for (const auto origin_list = m->federation->origins(); const auto& rt : *origin_list) {
       ++origins;
       if (rt->health().status == HealthStatus::kHealthy) ++healthy;
     }

@@ -12,7 +12,7 @@ CommandHandler cache_stat_handler() {
             nlohmann::json mounts = nlohmann::json::array();
             for (const auto& m : ctx.daemon.mounts().list()) {
               nlohmann::json per_origin = nlohmann::json::object();
-              for (const auto& rt : *m->federation->origins()) per_origin[rt->config.id] = rt->bytes_read.load();
+              for (const auto origin_list = m->federation->origins(); const auto& rt : *origin_list) per_origin[rt->config.id] = rt->bytes_read.load();
               CacheStats s;
               if (m->cache) s = m->cache->stats();
               mounts.push_back({{"mount_point", encode_path(m->config.mount_point)},

@@ -105,7 +105,7 @@ CommandHandler health_handler() {
             nlohmann::json mount_rows = nlohmann::json::array();
             for (const auto& m : mounts) {
               size_t healthy = 0, total = 0;
-              for (const auto& rt : *m->federation->origins()) {
+              for (const auto origin_list = m->federation->origins(); const auto& rt : *origin_list) {
                 ++total;
                 if (rt->status.load() == HealthStatus::kHealthy) ++healthy;
                 if (!only->empty() && rt->config.id != *only) continue;

@@ -44,7 +44,7 @@ nlohmann::json origin_json(const OriginRuntime& rt, const VirtualTree& tree) {
 nlohmann::json mount_json(const Mount& m) {
   nlohmann::json origins = nlohmann::json::array();
   // Counts as indexed so far: the reply to `mount` must not wait for the index.
-  for (const auto& rt : *m.federation->origins()) origins.push_back(origin_json(*rt, m.federation->tree_now()));
+  for (const auto origin_list = m.federation->origins(); const auto& rt : *origin_list) origins.push_back(origin_json(*rt, m.federation->tree_now()));
   nlohmann::json layout = nullptr;
   if (const LayoutIndex* l = m.federation->layout()) {
     const TagProgress p = l->progress();

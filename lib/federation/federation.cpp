@@ -63,7 +63,8 @@ void shut_down(const OriginRuntimePtr& rt) {
 
 void Federation::cancel() {
   if (cancelled_.exchange(true)) return;
-  for (const auto& rt : *registry_.snapshot()) shut_down(rt);
+  const auto origins = registry_.snapshot();  // named: it must outlive the loop
+  for (const auto& rt : *origins) shut_down(rt);
   indexer_->gate().abandon();
 }
 
@@ -77,7 +78,8 @@ void Federation::stop() {
   // After the indexer, its only feeder: what it holds is emitted now.
   path_events_->flush();
   // After the indexer: it may be starting a watcher right now.
-  for (const auto& rt : *registry_.snapshot()) registry_.drop_watches(rt->config.id);
+  const auto origins = registry_.snapshot();  // named: it must outlive the loop
+  for (const auto& rt : *origins) registry_.drop_watches(rt->config.id);
 }
 
 Status Federation::add_origin(const OriginConfig& config, const std::optional<HealthState>& restored) {

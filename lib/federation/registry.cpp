@@ -95,14 +95,17 @@ size_t OriginRegistry::kernel_watch_count(const std::string& id) const {
 }
 
 OriginRuntimePtr OriginRegistry::get(const std::string& id) const {
-  for (const auto& o : *snapshot()) {
+  // Named: a range-for over *snapshot() would drop the list before the loop runs.
+  const auto list = snapshot();
+  for (const auto& o : *list) {
     if (o->config.id == id) return o;
   }
   return nullptr;
 }
 
 OriginRuntimePtr OriginRegistry::by_slot(OriginSlot slot) const {
-  for (const auto& o : *snapshot()) {
+  const auto list = snapshot();
+  for (const auto& o : *list) {
     if (o->slot == slot) return o;
   }
   return nullptr;
